@@ -1,0 +1,57 @@
+"""The app factory: assembles the carriers' routes; knows no carrier by name."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount
+
+from simulator import carriers
+from simulator.engine import Simulation
+from simulator.loader import load_paths
+from simulator.settings import Settings, settings_from_env
+
+
+async def _unknown_path(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {
+            "error": "no simulated carrier endpoint at this path",
+            "path": request.url.path,
+            "hint": "see the README's table of carrier paths; prefixes /ups, /fedex, /usps, "
+            "/dhl are optional",
+        },
+        status_code=404,
+    )
+
+
+async def _wrong_method(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"error": f"method {request.method} not allowed at {request.url.path}"},
+        status_code=405,
+    )
+
+
+def create_app(sim: Simulation) -> Starlette:
+    """A Starlette app serving every carrier, at the root and under ``/<carrier>``."""
+    routes: list[BaseRoute] = []
+    for name, module in carriers.MODULES.items():
+        own: list[BaseRoute] = module.routes(sim)
+        routes.extend(own)
+        routes.append(Mount(f"/{name}", routes=own))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _unknown_path, 405: _wrong_method},
+    )
+    app.state.sim = sim
+    return app
+
+
+def build(settings: Settings) -> Starlette:
+    """Load the scenarios the settings name and build the app."""
+    return create_app(Simulation(settings, load_paths(settings.scenario_paths)))
+
+
+def app_from_env() -> Starlette:
+    """App factory for uvicorn worker processes; settings come from the parent's environment."""
+    return build(settings_from_env())

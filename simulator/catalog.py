@@ -1,0 +1,107 @@
+"""Which shipment a tracking number plays: declared numbers, then the default mix.
+
+The mapping needs no state: a number declared in a scenario plays that scenario; any other
+number of valid format is hashed (with the seed) onto a weighted mix of scenarios, a
+variant of its realistic data, and a start instant, so every worker answers alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from simulator import numbers
+from simulator.scenario import Scenario
+from simulator.timeline import Shipment, Variant, build_shipment, compile_variant, seed_int
+
+_SPREAD_TAIL = timedelta(hours=12)
+
+
+class Catalog:
+    """All loaded scenarios, the numbers they declare, and the default mix."""
+
+    def __init__(
+        self,
+        scenarios: Iterable[Scenario],
+        *,
+        seed: int = 0,
+        epoch: datetime,
+        mix: bool | Mapping[str, float] = True,
+        variants: int = 16,
+        cache_size: int = 8192,
+    ) -> None:
+        self.seed = seed
+        self.epoch = epoch.astimezone(UTC).replace(microsecond=0)
+        self.variants = max(1, variants)
+        self.scenarios: dict[str, Scenario] = {s.name: s for s in scenarios}
+        self.declared: dict[str, dict[str, Scenario]] = {c: {} for c in numbers.CARRIERS}
+        for s in self.scenarios.values():
+            for owner, nums in s.numbers.items():
+                for n in nums:
+                    self.declared[owner][numbers.normalize(n)] = s
+        self._mix: dict[str, tuple[list[Scenario], list[float]]] = {}
+        for carrier in numbers.CARRIERS:
+            chosen = [
+                s for s in self.scenarios.values() if carrier in s.carriers and _weight(s, mix) > 0
+            ]
+            cumulative = list(itertools.accumulate(_weight(s, mix) for s in chosen))
+            self._mix[carrier] = (chosen, cumulative)
+        self._variants: dict[tuple[str, int], Variant] = {}
+        self._cache: OrderedDict[tuple[str, str], Shipment | None] = OrderedDict()
+        self._cache_size = cache_size
+
+    def variant(self, scenario: Scenario, index: int) -> Variant:
+        """The realistic data of one variant, drawn on first use and kept."""
+        key = (scenario.name, index % self.variants)
+        v = self._variants.get(key)
+        if v is None:
+            v = self._variants[key] = compile_variant(scenario, key[1], self.seed)
+        return v
+
+    def lookup(self, carrier: str, number: str) -> Shipment | None:
+        """The shipment this number plays for the carrier, or None for "not found"."""
+        key = (carrier, number)
+        cache = self._cache
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        found = self._resolve(carrier, number)
+        cache[key] = found
+        if len(cache) > self._cache_size:
+            cache.popitem(last=False)
+        return found
+
+    def _resolve(self, carrier: str, number: str) -> Shipment | None:
+        h = seed_int(self.seed, carrier, number)
+        scenario = self.declared[carrier].get(number)
+        if scenario is not None:
+            t0 = self.epoch + scenario.start
+        else:
+            chosen, cumulative = self._mix[carrier]
+            if not chosen or not numbers.is_valid(carrier, number):
+                return None
+            point = (h % 1_000_003) / 1_000_003 * cumulative[-1]
+            scenario = chosen[min(bisect.bisect_right(cumulative, point), len(chosen) - 1)]
+            spread = (scenario.span + _SPREAD_TAIL).total_seconds()
+            fraction = ((h >> 24) % 1_000_003) / 1_000_003
+            t0 = self.epoch - timedelta(seconds=int(fraction * spread))
+        if not scenario.found:
+            return None
+        return build_shipment(self.variant(scenario, h >> 48), carrier, number, t0)
+
+    def shipment(self, carrier: str, scenario_name: str, number: str, t0: datetime) -> Shipment:
+        """A shipment of a named scenario for a number, started at ``t0``."""
+        scenario = self.scenarios[scenario_name]
+        h = seed_int(self.seed, carrier, number)
+        return build_shipment(self.variant(scenario, h >> 48), carrier, number, t0)
+
+
+def _weight(scenario: Scenario, mix: bool | Mapping[str, float]) -> float:
+    if mix is False:
+        return 0.0
+    if mix is True:
+        return scenario.weight
+    return float(mix.get(scenario.name, 0.0))

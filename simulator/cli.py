@@ -1,0 +1,257 @@
+"""The ``carriersim`` command: serve, validate, timeline, numbers, schema.
+
+Exit codes (all commands): 0 success; 1 the input was checked and has problems (invalid
+scenario files, an unknown scenario); 2 the command was used wrongly (unknown option, a
+path that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from simulator import __version__, numbers
+from simulator.durations import DurationError, parse_duration
+from simulator.loader import ScenarioError, check_paths, load_paths
+from simulator.scenario import scenario_json_schema
+from simulator.settings import BUNDLED_SCENARIOS, SETTINGS_ENV, Settings, settings_to_env
+
+
+def _instant(text: str) -> datetime:
+    """An ISO instant, or a duration relative to now ('-2d')."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            return datetime.now(UTC) + parse_duration(text)
+        except DurationError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is neither an ISO instant (2026-03-01T12:00Z) nor a duration (-2d)"
+            ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _duration_arg(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carriersim",
+        description="Simulate the UPS, FedEx, USPS and DHL tracking APIs from YAML scenarios.",
+    )
+    parser.add_argument("--version", action="version", version=f"carriersim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the four carrier APIs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--scenarios",
+        nargs="+",
+        type=Path,
+        default=[BUNDLED_SCENARIOS],
+        metavar="PATH",
+        help="scenario files or folders (default: bundled)",
+    )
+    serve.add_argument("--seed", type=int, default=0, help="global seed for all random data")
+    serve.add_argument(
+        "--no-mix",
+        dest="mix",
+        action="store_false",
+        help="unknown numbers get 'not found' instead of a scenario of the mix",
+    )
+    serve.add_argument(
+        "--clock-start",
+        type=_instant,
+        default=None,
+        metavar="INSTANT",
+        help="simulated time at startup: ISO instant or offset like -2d",
+    )
+    serve.add_argument(
+        "--not-found",
+        choices=("production", "spec"),
+        default="production",
+        help="answer unknown numbers as production does or as documented",
+    )
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+    )
+
+    validate = sub.add_parser("validate", help="check scenario files without serving")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    timeline = sub.add_parser("timeline", help="print what a carrier answers at a moment")
+    timeline.add_argument("scenario", help="scenario name")
+    timeline.add_argument("--carrier", required=True, choices=numbers.CARRIERS)
+    timeline.add_argument(
+        "--at",
+        type=_duration_arg,
+        default=parse_duration("0h"),
+        help="time since the shipment's start, e.g. 2d or '1d 4h'",
+    )
+    timeline.add_argument("--number", help="tracking number (default: one of the scenario's)")
+    timeline.add_argument(
+        "--scenarios", nargs="+", type=Path, default=[BUNDLED_SCENARIOS], metavar="PATH"
+    )
+    timeline.add_argument("--seed", type=int, default=0)
+
+    nums = sub.add_parser("numbers", help="generate valid tracking numbers")
+    nums.add_argument("carrier", choices=numbers.CARRIERS)
+    nums.add_argument("--count", type=int, default=5)
+    nums.add_argument("--seed", type=int, default=None)
+    nums.add_argument("--format", dest="fmt", default=None)
+
+    sub.add_parser("schema", help="print the scenario JSON Schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    handler = {
+        "serve": _serve,
+        "validate": _validate,
+        "timeline": _timeline,
+        "numbers": _numbers,
+        "schema": _schema,
+    }[args.command]
+    return handler(args)
+
+
+def _missing(paths: Sequence[Path]) -> list[Path]:
+    return [p for p in paths if not p.exists()]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    missing = _missing(args.paths)
+    if missing:
+        for p in missing:
+            print(f"{p}: no such file or directory", file=sys.stderr)
+        return 2
+    scenarios, problems = check_paths(args.paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"{len(scenarios)} scenario(s) OK: {', '.join(s.name for s in scenarios)}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from simulator.app import build
+
+    missing = _missing(args.scenarios)
+    if missing:
+        for p in missing:
+            print(f"{p}: no such file or directory", file=sys.stderr)
+        return 2
+    # Every worker must agree on the clock start and the token secret.
+    settings = Settings(
+        scenario_paths=tuple(args.scenarios),
+        seed=args.seed,
+        mix=args.mix,
+        clock_start=(args.clock_start or datetime.now(UTC)).replace(microsecond=0),
+        not_found=args.not_found,
+        secret=os.environ.get("CARRIERSIM_SECRET") or base64.b64encode(os.urandom(18)).decode(),
+    )
+    try:
+        app = build(settings)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(
+        f"carriersim {__version__}: serving UPS, FedEx, USPS and DHL on "
+        f"http://{args.host}:{args.port} (clock start {settings.clock_start:%Y-%m-%dT%H:%M:%SZ}, "
+        f"seed {settings.seed}, default mix {'on' if settings.mix else 'off'})",
+        file=sys.stderr,
+    )
+    if args.workers > 1:
+        os.environ[SETTINGS_ENV] = settings_to_env(settings)
+        uvicorn.run(
+            "simulator.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _numbers(args: argparse.Namespace) -> int:
+    rng = random.Random(args.seed)
+    fmts = numbers.formats(args.carrier)
+    if args.fmt is not None and args.fmt not in fmts:
+        print(
+            f"unknown format {args.fmt!r} for {args.carrier}; one of: {', '.join(fmts)}",
+            file=sys.stderr,
+        )
+        return 2
+    for _ in range(args.count):
+        print(numbers.generate(args.carrier, rng, args.fmt))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from simulator.probe import probe
+
+    missing = _missing(args.scenarios)
+    if missing:
+        for p in missing:
+            print(f"{p}: no such file or directory", file=sys.stderr)
+        return 2
+    try:
+        scenarios = load_paths(args.scenarios)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    by_name = {s.name: s for s in scenarios}
+    scenario = by_name.get(args.scenario)
+    if scenario is None:
+        print(
+            f"no scenario named {args.scenario!r}; known: {', '.join(sorted(by_name))}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.carrier not in scenario.carriers:
+        print(f"scenario {scenario.name!r} does not run on {args.carrier}", file=sys.stderr)
+        return 1
+    number = args.number or (scenario.numbers.get(args.carrier) or (None,))[0]
+    if number is None:
+        number = numbers.generate(args.carrier, random.Random(f"{args.seed}|{scenario.name}"))
+    number = numbers.normalize(number)
+    bound = scenario.model_copy(update={"numbers": {args.carrier: (number,)}})
+    others = [s.model_copy(update={"numbers": {}}) for s in scenarios if s.name != scenario.name]
+    settings = replace(Settings(), seed=args.seed, mix=False)
+    status, headers, body = probe(settings, [bound, *others], args.carrier, number, args.at)
+    print(f"{args.carrier.upper()} {number} — {scenario.name} at +{args.at} → HTTP {status}")
+    ctype = headers.get("content-type", "")
+    if "json" in ctype:
+        print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+    else:
+        print(body.decode("utf-8", "replace"))
+    return 0

@@ -1,0 +1,64 @@
+"""The simulation: settings, scenarios, clock, tokens and store, as one object routes share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Hashable, Iterable
+
+from simulator.catalog import Catalog
+from simulator.clock import Clock
+from simulator.scenario import Scenario
+from simulator.settings import Settings
+from simulator.store import MemoryStore, Store
+from simulator.tokens import TokenIssuer
+
+
+class Simulation:
+    """Everything a carrier route needs to answer a request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scenarios: Iterable[Scenario],
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock = clock if clock is not None else Clock(self.store, settings.clock_start)
+        self.catalog = Catalog(
+            scenarios,
+            seed=settings.seed,
+            epoch=self.clock.start,
+            mix=settings.mix,
+            variants=settings.variants,
+            cache_size=settings.shipment_cache,
+        )
+        secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
+        self.tokens = TokenIssuer(secret)
+        self._rendered: dict[Hashable, bytes] = {}
+
+    def accepts(self, carrier: str, client_id: str, secret: str | None) -> bool:
+        """Whether a credential may log in (any, unless the settings list credentials)."""
+        if not client_id:
+            return False
+        table = self.settings.credentials
+        if table is None or carrier not in table:
+            return True
+        known = table[carrier]
+        return client_id in known and (secret is None or known[client_id] == secret)
+
+    def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """A response body from the render cache, rendering it on a miss.
+
+        Renderers are pure functions of (shipment, visible events, options), so the key
+        names exactly those and a body is never stale.
+        """
+        body = self._rendered.get(key)
+        if body is None:
+            body = render()
+            if len(self._rendered) >= self.settings.render_cache:
+                self._rendered.clear()
+            self._rendered[key] = body
+        return body

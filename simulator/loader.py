@@ -1,0 +1,280 @@
+"""Finds and parses scenario YAML: the one place YAML problems become errors with file:line.
+
+Every problem names the file, the line, the field and the fix, e.g.::
+
+    scenarios/lost.yaml:14: events[2].kind: 'deliverd' is not a known kind; did you mean
+    'delivered'? (one of: label_created, picked_up, …)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator import numbers
+from simulator.scenario import EventKind, ExceptionReason, Scenario
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in one file."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class ScenarioError(Exception):
+    """Scenario files that cannot be used; ``problems`` lists every mistake found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def find_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The scenario files named by paths (directories are searched, sorted, not recursed)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def load_paths(paths: Iterable[Path | str]) -> list[Scenario]:
+    """Load every scenario the paths name, or raise ScenarioError listing all problems."""
+    scenarios, problems = check_paths(paths)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def check_paths(paths: Iterable[Path | str]) -> tuple[list[Scenario], list[Problem]]:
+    """Load what can be loaded and collect the problems, including those across files."""
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    names: dict[str, str] = {}
+    owners: dict[tuple[str, str], str] = {}
+    files = find_files(paths)
+    if not files:
+        problems.append(
+            Problem(
+                ", ".join(map(str, paths)),
+                0,
+                "",
+                "no scenario files found (expected *.yaml or *.yml); check the path",
+            )
+        )
+    for path in files:
+        try:
+            scenario, root = _load_one(path)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        where = str(path)
+        if scenario.name in names:
+            problems.append(
+                Problem(
+                    where,
+                    _line(root, ("name",)),
+                    "name",
+                    f"{scenario.name!r} is already the name of {names[scenario.name]}; "
+                    "scenario names must be unique",
+                )
+            )
+            continue
+        names[scenario.name] = where
+        for carrier, nums in scenario.numbers.items():
+            for i, number in enumerate(nums):
+                line = _line(root, ("numbers", carrier, i))
+                field = f"numbers.{carrier}[{i}]"
+                if not numbers.is_plausible(carrier, number):
+                    problems.append(
+                        Problem(
+                            where,
+                            line,
+                            field,
+                            f"{number!r} is not a {carrier.upper()} tracking number; "
+                            f"generate one with `carriersim numbers {carrier}`",
+                        )
+                    )
+                key = (carrier, numbers.normalize(number))
+                if key in owners:
+                    problems.append(
+                        Problem(
+                            where,
+                            line,
+                            field,
+                            f"{number!r} is already bound to {owners[key]}; a number plays "
+                            "one scenario",
+                        )
+                    )
+                owners[key] = f"{where} ({scenario.name})"
+        scenarios.append(scenario)
+    return scenarios, problems
+
+
+def load_file(path: Path | str) -> Scenario:
+    """Load and validate one scenario file."""
+    return _load_one(Path(path))[0]
+
+
+def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(where, 0, "", "file not found; check the path")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(where, 0, "", f"cannot read file: {exc}")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = f"{exc.problem or exc}" + (f" ({exc.context})" if exc.context else "")
+        raise ScenarioError(
+            [
+                Problem(
+                    where, line, "", f"YAML syntax: {problem}; fix the indentation or quoting there"
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(where, 0, "", f"YAML: {exc}")]) from None
+    if data is None:
+        raise ScenarioError(
+            [
+                Problem(
+                    where, 1, "", "the file is empty; a scenario needs at least 'name' and 'events'"
+                )
+            ]
+        )
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [
+                Problem(
+                    where,
+                    1,
+                    "",
+                    "a scenario file must be a mapping of "
+                    "fields (name:, events:, …), not a "
+                    f"{type(data).__name__}",
+                )
+            ]
+        )
+    data.setdefault("name", path.stem)
+    try:
+        return Scenario.model_validate(data), root
+    except ValidationError as exc:
+        raise ScenarioError(_problems(where, root, data, exc)) from None
+
+
+def _problems(where: str, root: yaml.Node | None, data: Any, exc: ValidationError) -> list[Problem]:
+    seen: set[tuple[int, str]] = set()
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        field = _field_name(loc)
+        line = _line(root, loc)
+        message = _message(err, loc)
+        if (line, field) in seen:
+            continue
+        seen.add((line, field))
+        out.append(Problem(where, line, field, message))
+    return out
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += ("." if name else "") + str(part)
+    return name
+
+
+def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """Line (1-based) of the deepest YAML node the location reaches."""
+    if node is None:
+        return 0
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    node = value
+                    line = key.start_mark.line + 1 if part == loc[-1] else value.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+_FIELDS: dict[str, type[BaseModel]] = {}
+
+
+def _allowed(loc: tuple[Any, ...]) -> list[str]:
+    from simulator.scenario import EventSpec, PlaceSpec, RouteSpec
+
+    parents = [p for p in loc[:-1] if isinstance(p, str)]
+    model: type[BaseModel] = Scenario
+    if parents[-1:] == ["events"]:
+        model = EventSpec
+    elif parents[-1:] == ["route"]:
+        model = RouteSpec
+    elif parents and parents[-1] in ("location", "origin", "destination"):
+        model = PlaceSpec
+    return list(model.model_fields)
+
+
+def _message(err: Any, loc: tuple[Any, ...]) -> str:
+    kind = err["type"]
+    last = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"required field is missing; add '{last}:'"
+    if kind == "extra_forbidden":
+        allowed = _allowed(loc)
+        close = difflib.get_close_matches(last, allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown field '{last}'; {hint}allowed here: {', '.join(allowed)}"
+    if kind == "enum":
+        values = [k.value for k in EventKind] if last == "kind" else None
+        if last == "reason":
+            values = [r.value for r in ExceptionReason]
+        given = str(err.get("input"))
+        if values:
+            close = difflib.get_close_matches(given, values, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            return f"{given!r} is not a known {last}; {hint}(one of: {', '.join(values)})"
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg

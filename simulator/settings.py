@@ -1,0 +1,53 @@
+"""Server settings: one frozen object that the CLI, the app factory and tests share."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+SETTINGS_ENV = "CARRIERSIM_SETTINGS"
+BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the simulator behaves; every field has the default a laptop user wants."""
+
+    scenario_paths: tuple[Path, ...] = (BUNDLED_SCENARIOS,)
+    seed: int = 0
+    mix: bool = True
+    clock_start: datetime | None = None
+    credentials: Mapping[str, Mapping[str, str]] | None = None
+    """Per carrier, the accepted client ids (or DHL keys) and their secrets; None accepts any."""
+    not_found: Literal["production", "spec"] = "production"
+    """'production' answers unknown numbers as production does (UPS 200 + TW0001);
+    'spec' as the carrier's documentation says (UPS 404)."""
+    secret: str = ""
+    variants: int = 16
+    shipment_cache: int = 8192
+    render_cache: int = 4096
+
+
+def settings_to_env(settings: Settings) -> str:
+    """Settings as JSON for worker processes (see :func:`settings_from_env`)."""
+    data = asdict(settings)
+    data["scenario_paths"] = [str(p) for p in settings.scenario_paths]
+    data["clock_start"] = settings.clock_start.isoformat() if settings.clock_start else None
+    return json.dumps(data)
+
+
+def settings_from_env() -> Settings:
+    """Settings a parent ``carriersim serve`` passed to this worker process."""
+    raw = os.environ.get(SETTINGS_ENV)
+    if not raw:
+        return Settings()
+    data = json.loads(raw)
+    data["scenario_paths"] = tuple(Path(p) for p in data["scenario_paths"])
+    if data["clock_start"]:
+        data["clock_start"] = datetime.fromisoformat(data["clock_start"])
+    return Settings(**data)

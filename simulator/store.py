@@ -1,0 +1,73 @@
+"""State that must be shared between workers, behind one small interface.
+
+Everything mutable a tenant owns goes through :class:`Store`, so a networked store can
+replace the in-memory one without touching behaviour. The in-memory store is the default.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """A tenant's clock: simulated POSIX time ``anchor_sim`` at real time ``anchor_real``,
+    running at ``rate`` simulated seconds per real second (0 = frozen)."""
+
+    anchor_real: float
+    anchor_sim: float
+    rate: float = 1.0
+
+    def at(self, real: float) -> float:
+        """Simulated POSIX seconds at real POSIX seconds ``real``."""
+        return self.anchor_sim + (real - self.anchor_real) * self.rate
+
+
+class Store(Protocol):
+    """What the simulator keeps per tenant."""
+
+    def get_clock(self, tenant: str) -> ClockState | None:
+        """The tenant's clock, or None while it follows the server clock."""
+
+    def set_clock(self, tenant: str, state: ClockState | None) -> None:
+        """Replace the tenant's clock (None: follow the server clock again)."""
+
+    def tenants(self) -> list[str]:
+        """Tenants that have state."""
+
+    def reset(self, tenant: str | None = None) -> None:
+        """Drop one tenant's state, or everything."""
+
+
+class MemoryStore:
+    """The default store: dictionaries in this process, guarded for threaded servers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clocks: dict[str, ClockState] = {}
+
+    def get_clock(self, tenant: str) -> ClockState | None:
+        """The tenant's clock, or None while it follows the server clock."""
+        return self._clocks.get(tenant)
+
+    def set_clock(self, tenant: str, state: ClockState | None) -> None:
+        """Replace the tenant's clock (None: follow the server clock again)."""
+        with self._lock:
+            if state is None:
+                self._clocks.pop(tenant, None)
+            else:
+                self._clocks[tenant] = state
+
+    def tenants(self) -> list[str]:
+        """Tenants that have state."""
+        return sorted(self._clocks)
+
+    def reset(self, tenant: str | None = None) -> None:
+        """Drop one tenant's state, or everything."""
+        with self._lock:
+            if tenant is None:
+                self._clocks.clear()
+            else:
+                self._clocks.pop(tenant, None)

@@ -1,0 +1,321 @@
+"""Pure timelines: a scenario, compiled for one carrier and number, as events at instants.
+
+Nothing here reads a clock or does I/O. What a request sees is a pure function of the
+compiled shipment and ``now``: :meth:`Shipment.visible_count` is a bisection over the
+event instants, so the per-request cost does not grow with the scenario.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from simulator import places
+from simulator.scenario import EventKind, ExceptionReason, PlaceSpec, Scenario, Service
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone of that name (cached)."""
+    return ZoneInfo(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place on a route, with what carriers print about it."""
+
+    city: str
+    state: str | None
+    postal_code: str
+    country: str
+    tz: str
+    street: str | None = None
+    facility_id: str = ""
+
+    @property
+    def country_name(self) -> str:
+        """The country's English name."""
+        return places.COUNTRY_NAMES.get(self.country, self.country)
+
+    def localize(self, instant: datetime) -> datetime:
+        """The instant as the wall-clock time at this place, with its UTC offset."""
+        return instant.astimezone(zone(self.tz))
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Shipper or recipient."""
+
+    name: str
+    company: str | None
+    place: Place
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a compiled timeline, at a UTC instant and a place."""
+
+    at: datetime
+    kind: EventKind
+    reason: ExceptionReason | None
+    place: Place
+    description: str | None = None
+
+    @property
+    def local(self) -> datetime:
+        """Wall-clock time at the event's place."""
+        return self.place.localize(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """The realistic data (route, parties, signer) drawn once for one variant of a scenario."""
+
+    scenario: Scenario
+    index: int
+    shipper: Party
+    recipient: Party
+    signer: str
+    places: tuple[Place, ...]
+    weight_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """A scenario played for one carrier and number from a start instant ``t0``."""
+
+    number: str
+    carrier: str
+    scenario: Scenario
+    variant: Variant
+    t0: datetime
+    events: tuple[Event, ...]
+    key: str
+    _instants: tuple[float, ...] = field(repr=False, compare=False)
+
+    @property
+    def service(self) -> Service:
+        """Service level of the scenario."""
+        return self.scenario.service
+
+    @property
+    def shipper(self) -> Party:
+        """Who sent it."""
+        return self.variant.shipper
+
+    @property
+    def recipient(self) -> Party:
+        """Who it is addressed to."""
+        return self.variant.recipient
+
+    @property
+    def signer(self) -> str:
+        """Who signs for it on delivery."""
+        return self.variant.signer
+
+    @property
+    def weight_kg(self) -> float:
+        """Package weight."""
+        return self.variant.weight_kg
+
+    @property
+    def international(self) -> bool:
+        """Whether it crosses a border."""
+        return self.shipper.place.country != self.recipient.place.country
+
+    @property
+    def expected_delivery(self) -> datetime | None:
+        """The promised delivery instant, if the scenario promises one."""
+        offset = self.scenario.expected_delivery
+        if offset is None:
+            delivered = [e.at for e in self.events if e.kind is EventKind.delivered]
+            return delivered[0] if delivered else None
+        return self.t0 + offset
+
+    def visible_count(self, now: float) -> int:
+        """How many events have happened by ``now`` (POSIX seconds). Never shows the future."""
+        return bisect.bisect_right(self._instants, now)
+
+    def visible(self, now: float) -> tuple[Event, ...]:
+        """The events that have happened by ``now``, oldest first."""
+        return self.events[: self.visible_count(now)]
+
+    def next_change(self, now: float) -> datetime | None:
+        """When the next event becomes visible, or None when the timeline is complete."""
+        i = self.visible_count(now)
+        return self.events[i].at if i < len(self.events) else None
+
+
+def seed_int(*parts: object) -> int:
+    """A stable 64-bit integer from the parts (independent of PYTHONHASHSEED)."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _facility_id(city: str) -> str:
+    return f"{seed_int('facility', city) % 9000 + 1000}"
+
+
+def _place(city: places.City, street: str | None = None) -> Place:
+    return Place(
+        city=city.name,
+        state=city.state,
+        postal_code=city.postal_code,
+        country=city.country,
+        tz=city.tz,
+        street=street,
+        facility_id=_facility_id(city.name),
+    )
+
+
+def _spec_place(spec: PlaceSpec, street: str | None = None) -> Place:
+    known = places.city_named(spec.city, spec.country)
+    tz = spec.timezone or (known.tz if known else None) or _country_zone(spec.country)
+    postal = spec.postal_code or (known.postal_code if known else "")
+    state = spec.state if spec.state is not None else (known.state if known else None)
+    return Place(spec.city, state, postal, spec.country, tz, street, _facility_id(spec.city))
+
+
+def _country_zone(country: str) -> str:
+    cities = places.cities_in(country)
+    return cities[0].tz if cities else "UTC"
+
+
+def _endpoint(
+    value: str | PlaceSpec, rng: random.Random, used: set[str]
+) -> places.City | PlaceSpec:
+    if isinstance(value, PlaceSpec):
+        return value
+    return places.pick(rng, places.cities_in(value, hubs=False), used)
+
+
+def compile_variant(scenario: Scenario, index: int, seed: int) -> Variant:
+    """Draw the route, parties and places of one variant of a scenario (Faker, seeded)."""
+    rng = random.Random(seed_int(seed, scenario.name, index))
+    used: set[str] = set()
+    stops: list[Place] = []
+
+    origin = _endpoint(scenario.route.origin, rng, used)
+    destination = _endpoint(scenario.route.destination, rng, used)
+    o_country = origin.country
+    d_country = destination.country
+    used.update({getattr(origin, "name", ""), getattr(destination, "name", "")})
+
+    f_origin = places.faker_for(o_country, rng.getrandbits(32))
+    shipper_street = f_origin.street_address()
+    shipper = Party(
+        name=f_origin.name(),
+        company=f_origin.company(),
+        place=_spec_place(origin, shipper_street)
+        if isinstance(origin, PlaceSpec)
+        else _place(origin, shipper_street),
+    )
+    f_dest = places.faker_for(d_country, rng.getrandbits(32))
+    recipient_name = f_dest.name()
+    recipient = Party(
+        name=recipient_name,
+        company=None,
+        place=_spec_place(destination, f_dest.street_address())
+        if isinstance(destination, PlaceSpec)
+        else _place(destination, f_dest.street_address()),
+    )
+    signer = recipient_name if rng.random() < 0.6 else f_dest.name()
+
+    hubs = scenario.route.hubs
+    international = o_country != d_country
+    stops.append(shipper.place)
+    hub_countries = [o_country] * hubs
+    if international:
+        hub_countries = [o_country] + [d_country] * max(hubs - 1, 1)
+    for country in hub_countries:
+        city = places.pick(rng, places.cities_in(country, hubs=True), used)
+        used.add(city.name)
+        stops.append(_place(city))
+    stops.append(recipient.place)
+    port = next((p for p in stops[1:] if p.country == d_country), stops[-1])
+
+    assigned: list[Place] = []
+    cursor = 0
+    for spec in scenario.events:
+        loc = spec.location
+        if isinstance(loc, PlaceSpec):
+            assigned.append(_spec_place(loc))
+            continue
+        if loc == "origin":
+            cursor = 0
+        elif loc == "destination":
+            cursor = len(stops) - 1
+        elif loc == "port_of_entry":
+            cursor = stops.index(port)
+        elif loc == "hub" or spec.kind is EventKind.arrived_at_facility:
+            cursor = min(cursor + 1, len(stops) - 1)
+        elif loc is None:
+            cursor = _default_stop(spec.kind, spec.reason, cursor, stops, port)
+        assigned.append(stops[cursor])
+
+    return Variant(
+        scenario=scenario,
+        index=index,
+        shipper=shipper,
+        recipient=recipient,
+        signer=signer,
+        places=tuple(assigned),
+        weight_kg=round(rng.uniform(0.2, 22.0), 1),
+    )
+
+
+_AT_DESTINATION = frozenset(
+    {
+        EventKind.out_for_delivery,
+        EventKind.delivery_attempted,
+        EventKind.available_for_pickup,
+        EventKind.delivered,
+        EventKind.address_corrected,
+    }
+)
+
+
+def _default_stop(
+    kind: EventKind, reason: ExceptionReason | None, cursor: int, stops: list[Place], port: Place
+) -> int:
+    last = len(stops) - 1
+    if kind in (EventKind.label_created, EventKind.picked_up, EventKind.cancelled):
+        return 0
+    if kind in _AT_DESTINATION or (
+        kind is EventKind.exception and reason in (ExceptionReason.address, ExceptionReason.refused)
+    ):
+        return last
+    if kind in (EventKind.customs_hold, EventKind.customs_cleared):
+        return stops.index(port)
+    return cursor
+
+
+def build_shipment(variant: Variant, carrier: str, number: str, t0: datetime) -> Shipment:
+    """Place a variant's events on the time line starting at ``t0`` (UTC)."""
+    if t0.tzinfo is None:
+        raise ValueError("t0 must be timezone-aware")
+    t0 = t0.astimezone(UTC)
+    events = tuple(
+        Event(t0 + spec.at, spec.kind, spec.reason, place, spec.description)
+        for spec, place in zip(variant.scenario.events, variant.places, strict=True)
+    )
+    return Shipment(
+        number=number,
+        carrier=carrier,
+        scenario=variant.scenario,
+        variant=variant,
+        t0=t0,
+        events=events,
+        key=f"{carrier}:{number}:{variant.scenario.name}:{variant.index}:{t0.timestamp():.0f}",
+        _instants=tuple(e.at.timestamp() for e in events),
+    )
+
+
+def at_offset(t0: datetime, text_offset: timedelta) -> float:
+    """POSIX seconds of ``t0 + offset``; the clock point tests and the CLI ask about."""
+    return (t0 + text_offset).timestamp()
