@@ -1,7 +1,7 @@
-"""Ask the in-process simulator what a carrier answers for a number at a moment.
+"""Ask a simulator what a carrier answers for a number, the way that carrier's clients ask.
 
-Used by ``carriersim timeline``: it logs in and tracks exactly as a client would, over
-HTTP through an in-memory transport, so what it prints is what the server would send.
+``carriersim timeline`` uses it in-process (through an in-memory transport, so what it
+prints is exactly what the server would send); tests use it over a real socket.
 """
 
 from __future__ import annotations
@@ -20,60 +20,54 @@ from simulator.settings import Settings
 TENANT = "carriersim-timeline"
 
 
+async def _bearer(http: httpx.AsyncClient, carrier: str, tenant: str) -> str:
+    if carrier == "ups":
+        r = await http.post(
+            "/security/v1/oauth/token",
+            auth=(tenant, "secret"),
+            data={"grant_type": "client_credentials"},
+        )
+    elif carrier == "fedex":
+        form = {"grant_type": "client_credentials", "client_id": tenant, "client_secret": "s"}
+        r = await http.post("/oauth/token", data=form)
+    else:
+        body = {"grant_type": "client_credentials", "client_id": tenant, "client_secret": "s"}
+        r = await http.post("/oauth2/v3/token", json=body)
+    r.raise_for_status()
+    return f"Bearer {r.json()['access_token']}"
+
+
+async def ask(
+    http: httpx.AsyncClient, carrier: str, number: str, tenant: str = TENANT
+) -> httpx.Response:
+    """Log in as ``tenant`` and track ``number`` as a client of that carrier does."""
+    if carrier == "dhl":
+        return await http.get(
+            "/track/shipments", params={"trackingNumber": number}, headers={"DHL-API-Key": tenant}
+        )
+    auth = await _bearer(http, carrier, tenant)
+    if carrier == "ups":
+        headers = {"Authorization": auth, "transId": "probe", "transactionSrc": "carriersim"}
+        return await http.get(f"/api/track/v1/details/{number}", headers=headers)
+    if carrier == "fedex":
+        body = {
+            "includeDetailedScans": True,
+            "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": number}}],
+        }
+        return await http.post(
+            "/track/v1/trackingnumbers", json=body, headers={"Authorization": auth}
+        )
+    return await http.get(
+        f"/tracking/v3/tracking/{number}",
+        params={"expand": "DETAIL"},
+        headers={"Authorization": auth},
+    )
+
+
 async def _ask(sim: Simulation, carrier: str, number: str) -> tuple[int, dict[str, str], bytes]:
     transport = httpx.ASGITransport(app=create_app(sim))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        if carrier == "ups":
-            token = await http.post(
-                "/security/v1/oauth/token",
-                auth=(TENANT, "secret"),
-                data={"grant_type": "client_credentials"},
-            )
-            r = await http.get(
-                f"/api/track/v1/details/{number}",
-                headers={
-                    "Authorization": f"Bearer {token.json()['access_token']}",
-                    "transId": "timeline",
-                    "transactionSrc": "carriersim",
-                },
-            )
-        elif carrier == "fedex":
-            token = await http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": TENANT,
-                    "client_secret": "secret",
-                },
-            )
-            r = await http.post(
-                "/track/v1/trackingnumbers",
-                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                json={
-                    "includeDetailedScans": True,
-                    "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": number}}],
-                },
-            )
-        elif carrier == "usps":
-            token = await http.post(
-                "/oauth2/v3/token",
-                json={
-                    "grant_type": "client_credentials",
-                    "client_id": TENANT,
-                    "client_secret": "secret",
-                },
-            )
-            r = await http.get(
-                f"/tracking/v3/tracking/{number}",
-                params={"expand": "DETAIL"},
-                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            )
-        else:
-            r = await http.get(
-                "/track/shipments",
-                params={"trackingNumber": number},
-                headers={"DHL-API-Key": TENANT},
-            )
+        r = await ask(http, carrier, number)
         return r.status_code, dict(r.headers), r.content
 
 

@@ -1,0 +1,241 @@
+"""Benchmark: the simulator's warm-token UPS tracking path against a bare Starlette endpoint.
+
+Both run under uvicorn (one worker, the same options) on loopback; the same load tool (wrk
+when installed, else the bounded Python generator in bench/loadgen.py) drives both over
+many distinct tracking numbers. Prints requests/s, p50/p99 latency and the ratio, then the
+memory growth of the simulator while it tracks a large number of distinct numbers.
+
+    python bench/bench.py [--seconds 10] [--connections 64] [--numbers 10000]
+                          [--memory-numbers 1000000] [--tool wrk|python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import loadgen
+
+from simulator import numbers
+
+HOST = "127.0.0.1"
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%(numbers)s") do paths[#paths + 1] = line end
+local i = 0
+local token = "%(token)s"
+function setup(thread) thread:set("offset", math.random(1, #paths)) end
+request = function()
+  i = i + 1
+  local n = paths[((offset + i) %% #paths) + 1]
+  return wrk.format("GET", "/api/track/v1/details/" .. n,
+    {["Authorization"] = "Bearer " .. token, ["transId"] = "b" .. i,
+     ["transactionSrc"] = "bench"})
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early with {proc.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"server on port {port} did not start within {seconds}s")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_simulator(port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port),
+           "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    wait_ready(port, proc)
+    return proc
+
+
+def token_for(port: int) -> str:
+    r = httpx.post(f"http://{HOST}:{port}/security/v1/oauth/token",
+                   auth=("bench", "secret"), data={"grant_type": "client_credentials"})  # fmt: skip
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def generate(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    while len(seen) < count:
+        seen.add(numbers.generate("ups", rng))
+    return sorted(seen)
+
+
+def raw_requests(nums: list[str], token: str) -> list[bytes]:
+    return [
+        (f"GET /api/track/v1/details/{n} HTTP/1.1\r\nHost: {HOST}\r\n"
+         f"Authorization: Bearer {token}\r\ntransId: b{i}\r\ntransactionSrc: bench\r\n\r\n"
+         ).encode()
+        for i, n in enumerate(nums)
+    ]  # fmt: skip
+
+
+def load(tool: str, port: int, nums: list[str], token: str, seconds: float, conns: int,
+         count: int, tmp: Path) -> dict[str, float]:  # fmt: skip
+    if tool == "wrk":
+        numbers_file = tmp / "numbers.txt"
+        numbers_file.write_text("\n".join(nums) + "\n")
+        script = tmp / "track.lua"
+        script.write_text(WRK_SCRIPT % {"numbers": numbers_file, "token": token})
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{conns}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
+             f"http://{HOST}:{port}"],
+            capture_output=True, text=True, check=True, timeout=seconds + 60,
+        ).stdout  # fmt: skip
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {"rps": rps, "p50": _wrk_ms(out, "50%"), "p99": _wrk_ms(out, "99%"),
+                "errors": float(errors.group(1)) if errors else 0.0}  # fmt: skip
+    result = loadgen.run(HOST, port, raw_requests(nums, token), connections=conns,
+                         count=count, seconds=seconds)  # fmt: skip
+    bad = sum(v for k, v in result.statuses.items() if k >= 400) + result.errors
+    return {"rps": result.rps, "p50": result.percentile(50), "p99": result.percentile(99),
+            "errors": float(bad)}  # fmt: skip
+
+
+def _wrk_ms(out: str, label: str) -> float:
+    m = re.search(rf"^\s+{re.escape(label)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not m:
+        return float("nan")
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--numbers", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--memory-numbers", type=int, default=1_000_000)
+    parser.add_argument("--tool", choices=("wrk", "python"),
+                        default="wrk" if shutil.which("wrk") else "python")  # fmt: skip
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    count_cap = 2_000_000
+
+    nums = generate(args.numbers, seed=1)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        sim_port, bare_port = free_port(), free_port()
+        sim = start_simulator(sim_port)
+        try:
+            token = token_for(sim_port)
+            sample = httpx.get(
+                f"http://{HOST}:{sim_port}/api/track/v1/details/{nums[0]}",
+                headers={"Authorization": f"Bearer {token}", "transId": "x",
+                         "transactionSrc": "bench"},
+            )  # fmt: skip
+            sizes = []
+            for n in nums[:200]:
+                r = httpx.get(f"http://{HOST}:{sim_port}/api/track/v1/details/{n}",
+                              headers={"Authorization": f"Bearer {token}", "transId": "x",
+                                       "transactionSrc": "bench"})  # fmt: skip
+                sizes.append(len(r.content))
+            mean_size = sum(sizes) // len(sizes)
+            body = sample.content
+            body = body + b" " * max(0, mean_size - len(body))
+            body_file = tmp / "body.json"
+            body_file.write_bytes(body)
+            bare = subprocess.Popen([sys.executable, str(Path(__file__).parent / "bare.py"),
+                                     str(bare_port), str(body_file)])  # fmt: skip
+            wait_ready(bare_port, bare)
+            try:
+                print(f"tool={args.tool} connections={args.connections} "
+                      f"seconds={args.seconds} distinct numbers={len(nums)} "
+                      f"mean UPS body={mean_size} B")  # fmt: skip
+                # Warm both (token verification, shipment and render caches, JIT-free Python).
+                load(args.tool, sim_port, nums, token, 3, args.connections, count_cap, tmp)
+                load(args.tool, bare_port, nums, token, 2, args.connections, count_cap, tmp)
+                rows: dict[str, list[dict[str, float]]] = {"bare": [], "carriersim": []}
+                for _ in range(args.rounds):
+                    rows["bare"].append(load(args.tool, bare_port, nums, token, args.seconds,
+                                             args.connections, count_cap, tmp))  # fmt: skip
+                    rows["carriersim"].append(load(args.tool, sim_port, nums, token,
+                                                   args.seconds, args.connections, count_cap,
+                                                   tmp))  # fmt: skip
+            finally:
+                bare.terminate()
+                bare.wait(10)
+            best = {k: max(v, key=lambda r: r["rps"]) for k, v in rows.items()}
+            print(f"{'':12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            for name, r in best.items():
+                print(f"{name:12} {r['rps']:10.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
+                      f"{r['errors']:7.0f}")  # fmt: skip
+            ratio = best["carriersim"]["rps"] / best["bare"]["rps"]
+            print(f"ratio carriersim/bare throughput: {ratio:.3f} (goal >= 0.9)")
+            print(json.dumps({"ratio": round(ratio, 3), **{k: v for k, v in best.items()}}))
+        finally:
+            sim.terminate()
+            sim.wait(10)
+
+        if args.memory_numbers:
+            port = free_port()
+            sim = start_simulator(port)
+            try:
+                token = token_for(port)
+                many = generate(args.memory_numbers, seed=2)
+                load(args.tool, port, many[:1000], token, 2, 16, 5000, tmp)
+                before = rss_kb(sim.pid)
+                t = time.monotonic()
+                if args.tool == "wrk":
+                    # wrk is duration-bound: give it enough time to pass every number once.
+                    est = max(30.0, args.memory_numbers / 8000)
+                    res = load("wrk", port, many, token, est, args.connections, 0, tmp)
+                    done = int(res["rps"] * est)
+                else:
+                    res = load("python", port, many, token, 1800, args.connections,
+                               args.memory_numbers, tmp)  # fmt: skip
+                    done = args.memory_numbers
+                after = rss_kb(sim.pid)
+                print(f"memory: {done} requests over {len(many)} distinct numbers in "
+                      f"{time.monotonic() - t:.0f}s; RSS {before / 1024:.1f} MB -> "
+                      f"{after / 1024:.1f} MB, growth {(after - before) / 1024:.1f} MB "
+                      "(goal < 50 MB)")  # fmt: skip
+            finally:
+                sim.terminate()
+                sim.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

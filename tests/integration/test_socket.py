@@ -1,0 +1,83 @@
+"""The real thing: `carriersim serve` as a process, uvicorn on a real loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from simulator.loader import load_paths
+from simulator.probe import ask
+from simulator.settings import BUNDLED_SCENARIOS
+
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "serve", "--port", str(port),
+         "--clock-start", "2026-03-02T15:00:00Z", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "CARRIERSIM_SECRET": "socket-test"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"server exited with {proc.returncode}: {err.decode()}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("server did not listen within 30 s")
+            time.sleep(0.05)
+    yield f"http://{HOST}:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.mark.parametrize("carrier", ["ups", "fedex", "usps", "dhl"])
+def test_tracks_a_delivered_parcel_over_a_real_socket(server: str, carrier: str) -> None:
+    scenario = {s.name: s for s in load_paths([BUNDLED_SCENARIOS])}["delivered-on-time"]
+    number = scenario.numbers[carrier][0]
+
+    async def go() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(base_url=server, timeout=10) as http:
+            direct = await ask(http, carrier, number, tenant=f"socket-{carrier}")
+        async with httpx.AsyncClient(base_url=f"{server}/{carrier}", timeout=10) as http:
+            prefixed = await ask(http, carrier, number, tenant=f"socket-{carrier}")
+        return direct, prefixed
+
+    direct, prefixed = asyncio.run(go())
+    assert direct.status_code == 200, direct.text
+    assert number in direct.text
+    assert "json" in direct.headers["content-type"]
+    # The per-carrier prefix serves the very same API.
+    assert prefixed.status_code == 200
+    assert prefixed.content == direct.content
+
+
+def test_unknown_path_is_a_clear_json_404(server: str) -> None:
+    r = httpx.get(f"{server}/nope")
+    assert r.status_code == 404
+    assert r.json()["path"] == "/nope"
