@@ -18,8 +18,8 @@ serve: $(VENV)/.installed
 	$(BIN)/carriersim serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check simulator client tests bench
-	$(BIN)/ruff format --check simulator client tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
