@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from simulator import numbers
 from simulator.scenario import Scenario
-from simulator.timeline import Shipment, Variant, build_shipment, compile_variant, seed_int
+from simulator.seeding import seed_int
+from simulator.timeline import Shipment, Variant, build_shipment, compile_variant
 
 _SPREAD_TAIL = timedelta(hours=12)
 

@@ -87,9 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         help="answer unknown numbers as production does or as documented",
     )
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument(
-        "--access-log", action="store_true", help="log every request line (slower)"
-    )
+    serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )

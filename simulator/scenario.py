@@ -12,18 +12,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    WithJsonSchema,
     model_validator,
 )
 
-from simulator.durations import parse_duration
-
-Carrier = Literal["ups", "fedex", "usps", "dhl"]
-CARRIERS: tuple[Carrier, ...] = ("ups", "fedex", "usps", "dhl")
+from simulator.faults import Fault
+from simulator.fields import CARRIERS as CARRIERS
+from simulator.fields import Carrier as Carrier
+from simulator.fields import Duration, Frozen
 
 
 class EventKind(StrEnum):
@@ -91,39 +88,10 @@ def _country_code(value: Any) -> Any:
     return value
 
 
-def _duration(value: Any) -> Any:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str | int | float):
-        return parse_duration(value)
-    return value
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {
-                    "type": "string",
-                    "pattern": r"^\s*[+-]?\s*(\d+(\.\d+)?\s*[wdhms]\s*)+$",
-                },
-                {"type": "number"},
-            ],
-            "description": "a duration like '5h', '1d 4h', '-30m' (a bare number is hours)",
-        }
-    ),
-]
-
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PlaceSpec(_Frozen):
+class PlaceSpec(Frozen):
     """A place written out in a scenario instead of one drawn for the route."""
 
     city: str = Field(min_length=1)
@@ -136,7 +104,7 @@ class PlaceSpec(_Frozen):
     )
 
 
-class RouteSpec(_Frozen):
+class RouteSpec(Frozen):
     """Where the parcel travels: countries of origin and destination and how many hubs between."""
 
     origin: Annotated[str | PlaceSpec, BeforeValidator(_country_code)] = Field(
@@ -157,7 +125,7 @@ def _country(value: str | PlaceSpec) -> str:
     return value.country if isinstance(value, PlaceSpec) else value
 
 
-class EventSpec(_Frozen):
+class EventSpec(Frozen):
     """One event of a scenario: what happens, how long after the start, and where."""
 
     at: Duration = Field(description="offset from the shipment's start, e.g. '0h', '1d 4h'")
@@ -188,7 +156,7 @@ class EventSpec(_Frozen):
         return self
 
 
-class Scenario(_Frozen):
+class Scenario(Frozen):
     """A parcel's whole life, as written in one YAML file."""
 
     name: str = Field(description="unique slug, e.g. delivered-on-time")
@@ -207,6 +175,9 @@ class Scenario(_Frozen):
     events: tuple[EventSpec, ...] = ()
     numbers: dict[Carrier, tuple[str, ...]] = Field(default_factory=dict)
     weight: float = Field(default=1.0, ge=0, description="share in the default mix; 0 = never")
+    faults: tuple[Fault, ...] = Field(
+        default=(), description="faults that apply to this scenario's shipments"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:

@@ -8,7 +8,6 @@ event instants, so the per-request cost does not grow with the scenario.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from simulator import places
 from simulator.scenario import EventKind, ExceptionReason, PlaceSpec, Scenario, Service
+from simulator.seeding import seed_int
 
 
 @cache
@@ -149,12 +149,6 @@ class Shipment:
         """When the next event becomes visible, or None when the timeline is complete."""
         i = self.visible_count(now)
         return self.events[i].at if i < len(self.events) else None
-
-
-def seed_int(*parts: object) -> int:
-    """A stable 64-bit integer from the parts (independent of PYTHONHASHSEED)."""
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def _facility_id(city: str) -> str:

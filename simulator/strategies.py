@@ -1,0 +1,103 @@
+"""Hypothesis strategies for carriersim: tracking numbers, scenarios and clock points.
+
+Usable in your own tests::
+
+    from hypothesis import given
+    from simulator.strategies import scenarios, tracking_numbers
+
+    @given(tracking_numbers("ups"), scenarios())
+    def test_my_integration(number, scenario): ...
+
+Every scenario drawn is coherent: events in time order, delivery last when it happens,
+exception reasons only on exceptions, routes between real places.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from hypothesis import strategies as st
+
+from simulator import numbers
+from simulator.scenario import CARRIERS, EventKind, ExceptionReason, Scenario, Service
+
+carriers = st.sampled_from(CARRIERS)
+
+
+@st.composite
+def tracking_numbers(draw: st.DrawFn, carrier: str | None = None) -> str:
+    """A valid tracking number (format and check digit) of the carrier, or of any carrier."""
+    chosen = carrier or draw(carriers)
+    fmt = draw(st.sampled_from(numbers.formats(chosen)))
+    return numbers.generate(chosen, random.Random(draw(st.integers(0, 2**32))), fmt)
+
+
+_MOVES = (EventKind.arrived_at_facility, EventKind.departed_facility, EventKind.in_transit)
+_REASONS = tuple(ExceptionReason)
+
+# Endings: what happens after the parcel has moved through the network.
+_ENDINGS: tuple[tuple[EventKind, ...], ...] = (
+    (EventKind.out_for_delivery, EventKind.delivered),
+    (EventKind.out_for_delivery, EventKind.delivery_attempted, EventKind.available_for_pickup),
+    (EventKind.out_for_delivery, EventKind.exception, EventKind.returned_to_sender),
+    (EventKind.exception,),
+    (EventKind.out_for_delivery,),
+    (),
+)
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn,
+    *,
+    international: bool | None = None,
+    max_events: int = 14,
+) -> Scenario:
+    """A random but coherent scenario (name, route, service, start, timeline)."""
+    intl = draw(st.booleans()) if international is None else international
+    destination = draw(st.sampled_from(["DE", "GB", "CA", "JP"])) if intl else "US"
+    route: dict[str, object] = {
+        "origin": "US",
+        "destination": destination,
+        "hubs": draw(st.integers(0, 3)),
+    }
+    kinds: list[EventKind] = [EventKind.label_created]
+    if draw(st.booleans()) and draw(st.integers(0, 9)) == 0:
+        kinds.append(EventKind.cancelled)
+    else:
+        kinds.append(EventKind.picked_up)
+        moves = draw(st.lists(st.sampled_from(_MOVES), max_size=max(0, max_events - 6)))
+        kinds.extend(moves)
+        if intl and draw(st.booleans()):
+            kinds.extend([EventKind.customs_hold, EventKind.customs_cleared])
+        kinds.extend(draw(st.sampled_from(_ENDINGS)))
+    kinds = kinds[:max_events]
+    gaps = draw(st.lists(st.integers(1, 36 * 60), min_size=len(kinds), max_size=len(kinds)))
+    events = []
+    at = 0
+    for i, kind in enumerate(kinds):
+        at += 0 if i == 0 else gaps[i]
+        event: dict[str, object] = {"at": timedelta(minutes=at), "kind": kind}
+        if kind is EventKind.exception:
+            event["reason"] = draw(st.sampled_from(_REASONS))
+        events.append(event)
+    return Scenario(
+        name=f"generated-{draw(st.integers(0, 10**9))}",
+        service=draw(st.sampled_from(tuple(Service))),
+        route=route,
+        start=timedelta(minutes=-draw(st.integers(0, 5 * 24 * 60))),
+        events=events,
+    )
+
+
+def clock_points(scenario: Scenario) -> st.SearchStrategy[timedelta]:
+    """Offsets from a scenario's start worth asking about: before it, at, around and after
+    each event, and long after the end."""
+    marks = [e.at for e in scenario.events] or [timedelta(0)]
+    exact = st.sampled_from(marks)
+    near = st.tuples(exact, st.integers(-120, 120)).map(lambda p: p[0] + timedelta(seconds=p[1]))
+    anywhere = st.integers(-86400, int((marks[-1] + timedelta(days=2)).total_seconds())).map(
+        lambda s: timedelta(seconds=s)
+    )
+    return st.one_of(exact, near, anywhere)
