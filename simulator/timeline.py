@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from simulator import places
 from simulator.scenario import EventKind, ExceptionReason, PlaceSpec, Scenario, Service
-from simulator.seeding import seed_int
+from simulator.seeding import seed_int as seed_int
 
 
 @cache
