@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount
 
 from simulator import carriers
 from simulator.engine import Simulation
-from simulator.loader import load_paths
+from simulator.loader import load_fault_plan, load_paths
 from simulator.settings import Settings, settings_from_env
 
 
@@ -49,7 +49,8 @@ def create_app(sim: Simulation) -> Starlette:
 
 def build(settings: Settings) -> Starlette:
     """Load the scenarios the settings name and build the app."""
-    return create_app(Simulation(settings, load_paths(settings.scenario_paths)))
+    faults = [f for path in settings.fault_paths for f in load_fault_plan(path).faults]
+    return create_app(Simulation(settings, load_paths(settings.scenario_paths), faults=faults))
 
 
 def app_from_env() -> Starlette:

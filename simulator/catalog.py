@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -51,7 +50,7 @@ class Catalog:
             cumulative = list(itertools.accumulate(_weight(s, mix) for s in chosen))
             self._mix[carrier] = (chosen, cumulative)
         self._variants: dict[tuple[str, int], Variant] = {}
-        self._cache: OrderedDict[tuple[str, str], Shipment | None] = OrderedDict()
+        self._cache: dict[tuple[str, str], tuple[Variant, datetime, float] | None] = {}
         self._cache_size = cache_size
 
     def variant(self, scenario: Scenario, index: int) -> Variant:
@@ -66,16 +65,19 @@ class Catalog:
         """The shipment this number plays for the carrier, or None for "not found"."""
         key = (carrier, number)
         cache = self._cache
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        found = self._resolve(carrier, number)
-        cache[key] = found
-        if len(cache) > self._cache_size:
-            cache.popitem(last=False)
-        return found
+        try:
+            found = cache[key]
+        except KeyError:
+            found = self._resolve(carrier, number)
+            if len(cache) >= self._cache_size:
+                # Oldest first: cheaper than LRU on every hit, and just as bounded.
+                del cache[next(iter(cache))]
+            cache[key] = found
+        # The cache keeps only (variant, start); a fresh Shipment per request means events
+        # built for one render are dropped with it, so memory stays flat.
+        return None if found is None else Shipment(found[0], carrier, number, *found[1:])
 
-    def _resolve(self, carrier: str, number: str) -> Shipment | None:
+    def _resolve(self, carrier: str, number: str) -> tuple[Variant, datetime, float] | None:
         h = seed_int(self.seed, carrier, number)
         scenario = self.declared[carrier].get(number)
         if scenario is not None:
@@ -91,7 +93,7 @@ class Catalog:
             t0 = self.epoch - timedelta(seconds=int(fraction * spread))
         if not scenario.found:
             return None
-        return build_shipment(self.variant(scenario, h >> 48), carrier, number, t0)
+        return self.variant(scenario, h >> 48), t0, t0.timestamp()
 
     def shipment(self, carrier: str, scenario_name: str, number: str, t0: datetime) -> Shipment:
         """A shipment of a named scenario for a number, started at ``t0``."""

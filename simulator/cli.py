@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import json
 import os
 import random
@@ -183,6 +184,10 @@ def _serve(args: argparse.Namespace) -> int:
         f"seed {settings.seed}, default mix {'on' if settings.mix else 'off'})",
         file=sys.stderr,
     )
+    # Everything loaded so far lives as long as the server: keep the collector off it, so
+    # per-request garbage collections only walk per-request objects.
+    gc.collect()
+    gc.freeze()
     if args.workers > 1:
         os.environ[SETTINGS_ENV] = settings_to_env(settings)
         uvicorn.run(

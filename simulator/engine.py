@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 from simulator.catalog import Catalog
 from simulator.clock import Clock
+from simulator.faults import Fault, FaultBook, FaultRegistry
 from simulator.scenario import Scenario
 from simulator.settings import Settings
 from simulator.store import MemoryStore, Store
@@ -23,6 +24,7 @@ class Simulation:
         *,
         clock: Clock | None = None,
         store: Store | None = None,
+        faults: Iterable[Fault] = (),
     ) -> None:
         self.settings = settings
         self.store: Store = store if store is not None else MemoryStore()
@@ -35,9 +37,15 @@ class Simulation:
             variants=settings.variants,
             cache_size=settings.shipment_cache,
         )
+        self.faults = FaultRegistry(
+            FaultBook(settings.seed),
+            tuple(faults),
+            {s.name: s.faults for s in self.catalog.scenarios.values()},
+        )
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
         self._rendered: dict[Hashable, bytes] = {}
+        self._rendered_bytes = 0
 
     def accepts(self, carrier: str, client_id: str, secret: str | None) -> bool:
         """Whether a credential may log in (any, unless the settings list credentials)."""
@@ -55,10 +63,16 @@ class Simulation:
         Renderers are pure functions of (shipment, visible events, options), so the key
         names exactly those and a body is never stale.
         """
-        body = self._rendered.get(key)
-        if body is None:
-            body = render()
-            if len(self._rendered) >= self.settings.render_cache:
-                self._rendered.clear()
-            self._rendered[key] = body
+        cache = self._rendered
+        body = cache.get(key)
+        if body is not None:
+            return body
+        body = render()
+        cache[key] = body
+        self._rendered_bytes += len(body)
+        # Bounded by bytes, oldest first: memory stays flat however many distinct numbers
+        # are tracked, and a hit costs one dict lookup.
+        while self._rendered_bytes > self.settings.render_cache_bytes and len(cache) > 1:
+            old = cache.pop(next(iter(cache)))
+            self._rendered_bytes -= len(old)
         return body

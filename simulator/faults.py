@@ -455,3 +455,63 @@ def matches(match: Match, info: RequestInfo) -> bool:
     if match.tenant is not None and match.tenant != info.tenant:
         return False
     return match.number is None or match.number in info.numbers
+
+
+class FaultRegistry:
+    """The faults in force: a global plan plus each scenario's own, and their counters."""
+
+    def __init__(
+        self,
+        book: FaultBook,
+        plan: Sequence[Fault] = (),
+        scenario_faults: dict[str, tuple[Fault, ...]] | None = None,
+    ) -> None:
+        self.book = book
+        self._lock = threading.Lock()
+        self._global: tuple[Fault, ...] = tuple(plan)
+        self._scenarios = {k: v for k, v in (scenario_faults or {}).items() if v}
+        self._refresh()
+
+    def _refresh(self) -> None:
+        carriers = {f.match.carrier for f in self._global}
+        self._all_carriers = None in carriers
+        self._carriers = frozenset(c for c in carriers if c is not None)
+        self._with_faults = frozenset(self._scenarios)
+
+    @property
+    def plan(self) -> tuple[Fault, ...]:
+        """The global faults, in order."""
+        return self._global
+
+    @property
+    def any_scenario(self) -> bool:
+        """Whether some scenario declares faults of its own."""
+        return bool(self._scenarios)
+
+    def add(self, fault: Fault) -> None:
+        """Add a global fault at run time."""
+        with self._lock:
+            self._global = (*self._global, fault)
+            self._refresh()
+
+    def clear(self) -> None:
+        """Remove every global fault (scenario faults stay) and forget counters."""
+        with self._lock:
+            self._global = ()
+            self._refresh()
+        self.book.reset()
+
+    def active_for(self, carrier: str, scenarios: frozenset[str]) -> bool:
+        """Whether any fault could apply to a request of this carrier for these scenarios."""
+        return (
+            self._all_carriers
+            or carrier in self._carriers
+            or not self._with_faults.isdisjoint(scenarios)
+        )
+
+    def decide(self, info: RequestInfo) -> Decision:
+        """Which faults fire for the request."""
+        plans: list[tuple[str, Sequence[Fault]]] = [("global", self._global)]
+        for name in sorted(info.scenarios & self._with_faults):
+            plans.append((f"scenario:{name}", self._scenarios[name]))
+        return self.book.decide(plans, info)

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator import numbers
+from simulator.faults import FaultPlan
 from simulator.scenario import EventKind, ExceptionReason, Scenario
 
 SUFFIXES = (".yaml", ".yml")
@@ -137,7 +138,31 @@ def load_file(path: Path | str) -> Scenario:
     return _load_one(Path(path))[0]
 
 
-def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
+def load_fault_plan(path: Path | str) -> FaultPlan:
+    """Load and validate a fault-plan file (``faults:`` and a list of faults)."""
+    where = str(path)
+    data, root = _read_yaml(Path(path))
+    if isinstance(data, list):
+        data = {"faults": data}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [
+                Problem(
+                    where,
+                    1,
+                    "",
+                    "a fault plan is a mapping with 'faults:' "
+                    f"and a list of faults, not a {type(data).__name__}",
+                )
+            ]
+        )
+    try:
+        return FaultPlan.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(where, root, exc)) from None
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -162,13 +187,13 @@ def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(where, 0, "", f"YAML: {exc}")]) from None
     if data is None:
-        raise ScenarioError(
-            [
-                Problem(
-                    where, 1, "", "the file is empty; a scenario needs at least 'name' and 'events'"
-                )
-            ]
-        )
+        raise ScenarioError([Problem(where, 1, "", "the file is empty")])
+    return data, root
+
+
+def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
+    where = str(path)
+    data, root = _read_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(
             [
@@ -176,9 +201,8 @@ def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
                     where,
                     1,
                     "",
-                    "a scenario file must be a mapping of "
-                    "fields (name:, events:, …), not a "
-                    f"{type(data).__name__}",
+                    "a scenario file must be a mapping of fields (name:, "
+                    f"events:, …), not a {type(data).__name__}",
                 )
             ]
         )
@@ -186,14 +210,14 @@ def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
     try:
         return Scenario.model_validate(data), root
     except ValidationError as exc:
-        raise ScenarioError(_problems(where, root, data, exc)) from None
+        raise ScenarioError(_problems(where, root, exc)) from None
 
 
-def _problems(where: str, root: yaml.Node | None, data: Any, exc: ValidationError) -> list[Problem]:
+def _problems(where: str, root: yaml.Node | None, exc: ValidationError) -> list[Problem]:
     seen: set[tuple[int, str]] = set()
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+        loc = _author_loc(tuple(err["loc"]))
         field = _field_name(loc)
         line = _line(root, loc)
         message = _message(err, loc)
@@ -202,6 +226,27 @@ def _problems(where: str, root: yaml.Node | None, data: Any, exc: ValidationErro
         seen.add((line, field))
         out.append(Problem(where, line, field, message))
     return out
+
+
+_FAULT_KINDS = frozenset(
+    ("latency", "http_error", "rate_limit", "outage", "connection", "body", "lie", "quirk")
+)
+
+
+def _author_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The location as the author wrote it: faults are written flat, without the
+    ``fault:`` wrapper and the union tag the model uses internally."""
+    out: list[Any] = []
+    skip = 0
+    for i, part in enumerate(loc):
+        if skip:
+            skip -= 1
+            continue
+        if part == "fault" and i + 1 < len(loc) and loc[i + 1] in _FAULT_KINDS:
+            skip = 1
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

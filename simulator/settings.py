@@ -19,6 +19,8 @@ class Settings:
     """How the simulator behaves; every field has the default a laptop user wants."""
 
     scenario_paths: tuple[Path, ...] = (BUNDLED_SCENARIOS,)
+    fault_paths: tuple[Path, ...] = ()
+    """Fault-plan files applied to every request (``carriersim serve --faults``)."""
     seed: int = 0
     mix: bool = True
     clock_start: datetime | None = None
@@ -29,14 +31,16 @@ class Settings:
     'spec' as the carrier's documentation says (UPS 404)."""
     secret: str = ""
     variants: int = 16
-    shipment_cache: int = 8192
-    render_cache: int = 4096
+    shipment_cache: int = 32768
+    render_cache_bytes: int = 32 * 1024 * 1024
+    """Bytes of rendered bodies kept (oldest evicted first)."""
 
 
 def settings_to_env(settings: Settings) -> str:
     """Settings as JSON for worker processes (see :func:`settings_from_env`)."""
     data = asdict(settings)
     data["scenario_paths"] = [str(p) for p in settings.scenario_paths]
+    data["fault_paths"] = [str(p) for p in settings.fault_paths]
     data["clock_start"] = settings.clock_start.isoformat() if settings.clock_start else None
     return json.dumps(data)
 
@@ -48,6 +52,7 @@ def settings_from_env() -> Settings:
         return Settings()
     data = json.loads(raw)
     data["scenario_paths"] = tuple(Path(p) for p in data["scenario_paths"])
+    data["fault_paths"] = tuple(Path(p) for p in data["fault_paths"])
     if data["clock_start"]:
         data["clock_start"] = datetime.fromisoformat(data["clock_start"])
     return Settings(**data)

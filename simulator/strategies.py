@@ -1,4 +1,4 @@
-"""Hypothesis strategies for carriersim: tracking numbers, scenarios and clock points.
+"""Hypothesis strategies for carriersim: tracking numbers, scenarios, clock points, faults.
 
 Usable in your own tests::
 
@@ -20,6 +20,7 @@ from datetime import timedelta
 from hypothesis import strategies as st
 
 from simulator import numbers
+from simulator.faults import Fault, Lifetime, Match
 from simulator.scenario import CARRIERS, EventKind, ExceptionReason, Scenario, Service
 
 carriers = st.sampled_from(CARRIERS)
@@ -101,3 +102,76 @@ def clock_points(scenario: Scenario) -> st.SearchStrategy[timedelta]:
         lambda s: timedelta(seconds=s)
     )
     return st.one_of(exact, near, anywhere)
+
+
+_ENDPOINTS = ("token", "track")
+
+
+@st.composite
+def lifetimes(draw: st.DrawFn) -> Lifetime:
+    """A fault lifetime: always, probability, first N, a sequence, optionally a window."""
+    rule = draw(st.sampled_from(["always", "probability", "first", "sequence"]))
+    data: dict[str, object] = {}
+    if rule == "probability":
+        data["probability"] = draw(st.floats(0, 1))
+    elif rule == "first":
+        data["first"] = draw(st.integers(1, 5))
+    elif rule == "sequence":
+        data["sequence"] = draw(st.lists(st.booleans(), min_size=1, max_size=6))
+        data["repeat"] = draw(st.booleans())
+    if draw(st.integers(0, 4)) == 0:
+        start = draw(st.integers(0, 3600))
+        data["window"] = {"from": f"{start}s", "to": f"{start + draw(st.integers(1, 7200))}s"}
+    return Lifetime.model_validate(data)
+
+
+@st.composite
+def matches(draw: st.DrawFn, numbers_pool: tuple[str, ...] = ()) -> Match:
+    """A fault match over carriers, endpoints, tenants and (optionally) given numbers."""
+    data: dict[str, object] = {}
+    if draw(st.booleans()):
+        data["carrier"] = draw(carriers)
+    if draw(st.booleans()):
+        data["endpoint"] = draw(st.sampled_from(_ENDPOINTS))
+    if draw(st.booleans()):
+        data["tenant"] = draw(st.sampled_from(["alpha", "beta", "gamma"]))
+    use_number: bool = draw(st.booleans())
+    if numbers_pool and use_number:
+        data["number"] = draw(st.sampled_from(numbers_pool))
+    return Match.model_validate(data)
+
+
+_KIND_DATA: tuple[dict[str, object], ...] = (
+    {"kind": "http_error", "status": 503},
+    {"kind": "http_error", "status": 429, "retry_after": 2},
+    {"kind": "http_error", "status": 500, "body": "html"},
+    {"kind": "latency", "distribution": "fixed", "ms": 5},
+    {"kind": "latency", "distribution": "uniform", "min_ms": 1, "max_ms": 10},
+    {"kind": "latency", "distribution": "lognormal", "median_ms": 5, "p99_ms": 20},
+    {"kind": "body", "mode": "invalid_json"},
+    {"kind": "body", "mode": "wrong_content_type"},
+    {"kind": "quirk", "mode": "duplicate_scans"},
+    {"kind": "quirk", "mode": "out_of_order"},
+    {"kind": "lie", "mode": "wrong_number"},
+)
+
+
+@st.composite
+def faults(
+    draw: st.DrawFn,
+    *,
+    kinds: tuple[dict[str, object], ...] = _KIND_DATA,
+    numbers_pool: tuple[str, ...] = (),
+) -> Fault:
+    """One fault: a kind from ``kinds`` (in-process-safe ones by default), a match, a lifetime."""
+    data = dict(draw(st.sampled_from(kinds)))
+    data["match"] = draw(matches(numbers_pool))
+    data["when"] = draw(lifetimes())
+    return Fault.model_validate(data)
+
+
+def fault_plans(
+    *, max_faults: int = 4, numbers_pool: tuple[str, ...] = ()
+) -> st.SearchStrategy[list[Fault]]:
+    """A list of faults, as a fault-plan file would hold."""
+    return st.lists(faults(numbers_pool=numbers_pool), max_size=max_faults)

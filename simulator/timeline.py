@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -83,20 +83,56 @@ class Variant:
     signer: str
     places: tuple[Place, ...]
     weight_kg: float
+    offsets: tuple[float, ...]
+    """Seconds from the start to each event, for bisection."""
 
 
-@dataclass(frozen=True, slots=True)
 class Shipment:
-    """A scenario played for one carrier and number from a start instant ``t0``."""
+    """A scenario played for one carrier and number from a start instant ``t0``.
 
-    number: str
-    carrier: str
-    scenario: Scenario
-    variant: Variant
-    t0: datetime
-    events: tuple[Event, ...]
-    key: str
-    _instants: tuple[float, ...] = field(repr=False, compare=False)
+    Cheap to make: it holds only the number, the variant and ``t0``; its events are built
+    on first use (rendering), and :meth:`visible_count` needs none of them.
+    """
+
+    __slots__ = ("_events", "_t0", "carrier", "key", "number", "t0", "variant")
+
+    def __init__(
+        self,
+        variant: Variant,
+        carrier: str,
+        number: str,
+        t0: datetime,
+        t0_seconds: float | None = None,
+    ) -> None:
+        self.variant = variant
+        self.carrier = carrier
+        self.number = number
+        self.t0 = t0
+        self._t0 = t0.timestamp() if t0_seconds is None else t0_seconds
+        self.key: tuple[str, str, str, int, float] = (
+            carrier, number, variant.scenario.name, variant.index, self._t0,
+        )  # fmt: skip
+        """Identifies what is rendered: equal keys render equal bodies."""
+        self._events: tuple[Event, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Shipment {self.carrier} {self.number} {self.scenario.name} from {self.t0}>"
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario it plays."""
+        return self.variant.scenario
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """All its events, oldest first, visible or not."""
+        if self._events is None:
+            t0 = self.t0
+            self._events = tuple(
+                Event(t0 + spec.at, spec.kind, spec.reason, place, spec.description)
+                for spec, place in zip(self.scenario.events, self.variant.places, strict=True)
+            )
+        return self._events
 
     @property
     def service(self) -> Service:
@@ -139,7 +175,7 @@ class Shipment:
 
     def visible_count(self, now: float) -> int:
         """How many events have happened by ``now`` (POSIX seconds). Never shows the future."""
-        return bisect.bisect_right(self._instants, now)
+        return bisect.bisect_right(self.variant.offsets, now - self._t0)
 
     def visible(self, now: float) -> tuple[Event, ...]:
         """The events that have happened by ``now``, oldest first."""
@@ -260,6 +296,7 @@ def compile_variant(scenario: Scenario, index: int, seed: int) -> Variant:
         signer=signer,
         places=tuple(assigned),
         weight_kg=round(rng.uniform(0.2, 22.0), 1),
+        offsets=tuple(spec.at.total_seconds() for spec in scenario.events),
     )
 
 
@@ -293,21 +330,7 @@ def build_shipment(variant: Variant, carrier: str, number: str, t0: datetime) ->
     """Place a variant's events on the time line starting at ``t0`` (UTC)."""
     if t0.tzinfo is None:
         raise ValueError("t0 must be timezone-aware")
-    t0 = t0.astimezone(UTC)
-    events = tuple(
-        Event(t0 + spec.at, spec.kind, spec.reason, place, spec.description)
-        for spec, place in zip(variant.scenario.events, variant.places, strict=True)
-    )
-    return Shipment(
-        number=number,
-        carrier=carrier,
-        scenario=variant.scenario,
-        variant=variant,
-        t0=t0,
-        events=events,
-        key=f"{carrier}:{number}:{variant.scenario.name}:{variant.index}:{t0.timestamp():.0f}",
-        _instants=tuple(e.at.timestamp() for e in events),
-    )
+    return Shipment(variant, carrier, number, t0.astimezone(UTC))
 
 
 def at_offset(t0: datetime, text_offset: timedelta) -> float:

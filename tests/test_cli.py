@@ -62,7 +62,7 @@ def test_timeline_prints_the_carrier_answer(
 
 
 def test_timeline_before_start_is_not_found(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["timeline", "delivered-on-time", "--carrier", "dhl", "--at", "-1h"]) == 0
+    assert main(["timeline", "delivered-on-time", "--carrier", "dhl", "--at=-1h"]) == 0
     assert "HTTP 404" in capsys.readouterr().out
 
 

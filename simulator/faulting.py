@@ -1,0 +1,255 @@
+"""Applying fault decisions to requests: delays, errors, broken bodies, broken connections.
+
+Every carrier endpoint is wrapped by :func:`wrap`. The wrapper asks the carrier module who
+is calling and for which numbers (``describe``), lets the :class:`~simulator.faults.FaultBook`
+decide, and then, in this order: waits (never blocking other requests), answers an error in
+the carrier's envelope (``error_response``) or a gateway's HTML page, or calls the endpoint
+with the data faults (lies, quirks) in ``request.state.faults`` for its renderer, and finally
+breaks the body or the connection on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from simulator.faults import (
+    CLEAN,
+    BodyFault,
+    Connection,
+    Decision,
+    HttpError,
+    Outage,
+    RequestInfo,
+)
+from simulator.seeding import seed_int
+from simulator.server import TRANSPORT_KEY
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class SocketRequired(RuntimeError):
+    """A connection fault was asked for where there is no real socket to break."""
+
+
+class CarrierFaults(Protocol):
+    """What a carrier module provides so that faults speak its language."""
+
+    NAME: str
+
+    async def describe(self, request: Request) -> tuple[str, tuple[str, ...]]:
+        """(tenant, tracking numbers) of a request, best effort, never raising."""
+
+    def error_response(
+        self, status: int, endpoint: str, retry_after: int | None, reason: str | None
+    ) -> Response:
+        """The carrier's own answer with this HTTP status."""
+
+
+class Faults(Protocol):
+    """The part of the simulation the wrapper needs (see :class:`simulator.engine.Simulation`)."""
+
+    def decide(self, info: RequestInfo) -> Decision:
+        """Which faults fire for the request."""
+
+    def active_for(self, carrier: str, scenarios: frozenset[str]) -> bool:
+        """Whether any fault could apply to a request of this carrier for these scenarios."""
+
+    @property
+    def any_scenario(self) -> bool:
+        """Whether some scenario declares faults of its own."""
+
+
+GATEWAY_TITLES = {
+    500: "500 Internal Server Error",
+    502: "502 Bad Gateway",
+    503: "503 Service Temporarily Unavailable",
+    504: "504 Gateway Time-out",
+    400: "400 Bad Request",
+    401: "401 Authorization Required",
+    403: "403 Forbidden",
+    404: "404 Not Found",
+    429: "429 Too Many Requests",
+}
+
+
+def gateway_page(status: int, retry_after: int | None = None) -> Response:
+    """The bare HTML error page a load balancer in front of a carrier sends."""
+    title = GATEWAY_TITLES.get(status, f"{status} Error")
+    body = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(body, status, headers, media_type="text/html")
+
+
+def error_for(module: CarrierFaults, error: HttpError | Outage, endpoint: str) -> Response:
+    """The response an HTTP-error or outage fault sends."""
+    reason = error.reason if isinstance(error, HttpError) else None
+    if error.body == "html":
+        return gateway_page(error.status, error.retry_after)
+    return module.error_response(error.status, endpoint, error.retry_after, reason)
+
+
+def wrap(
+    sim: Any,
+    module: CarrierFaults,
+    endpoint_kind: str,
+    endpoint: Endpoint,
+) -> Endpoint:
+    """The endpoint with faults applied around it."""
+    carrier = module.NAME
+    faults: Faults = sim.faults
+
+    async def faulty(request: Request) -> Response:
+        if not faults.active_for(carrier, frozenset()) and not faults.any_scenario:
+            return await endpoint(request)
+        tenant, nums = await module.describe(request)
+        scenarios = frozenset(
+            s.scenario.name for n in nums if (s := sim.catalog.lookup(carrier, n)) is not None
+        )
+        if not faults.active_for(carrier, scenarios):
+            return await endpoint(request)
+        info = RequestInfo(
+            carrier=carrier,
+            endpoint=endpoint_kind,
+            tenant=tenant,
+            numbers=nums,
+            scenarios=scenarios,
+            sim_now=sim.clock.now(tenant),
+            sim_start=sim.clock.start.timestamp(),
+        )
+        decision = faults.decide(info)
+        if decision is CLEAN:
+            return await endpoint(request)
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.rate_limited is not None:
+            wait, send_retry_after = decision.rate_limited
+            response = module.error_response(
+                429, endpoint_kind, wait if send_retry_after else None, None
+            )
+        elif decision.error is not None:
+            response = error_for(module, decision.error, endpoint_kind)
+        else:
+            request.state.faults = decision
+            response = await endpoint(request)
+        if decision.body is None and decision.connection is None:
+            return response
+        seed = seed_int(sim.settings.seed, tenant, *decision.fired, *nums)
+        return Broken(response, decision.body, decision.connection, seed)
+
+    return faulty
+
+
+def data_faults(request: Request) -> Decision:
+    """The lies and quirks a renderer must apply to this request (usually none)."""
+    found: Decision = getattr(request.state, "faults", CLEAN)
+    return found
+
+
+class Broken(Response):
+    """A response whose body or connection a fault breaks on the way out."""
+
+    def __init__(
+        self,
+        inner: Response,
+        body: BodyFault | None,
+        connection: Connection | None,
+        seed: int,
+    ) -> None:
+        self.inner = inner
+        self.body_fault = body
+        self.connection_fault = connection
+        self.seed = seed
+        self.status_code = inner.status_code
+        self.body = inner.body
+        self.raw_headers = list(inner.raw_headers)
+        self.background = None
+
+    def _broken_body(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        body = bytes(self.inner.body)
+        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        mode = self.body_fault.mode if self.body_fault else None
+        if mode == "invalid_json":
+            # Cut inside the document and close it wrongly: parses as nothing.
+            body = body[: max(1, len(body) // 2)] + b"}]"
+        elif mode == "wrong_content_type":
+            headers = [(k, v) for k, v in headers if k != b"content-type"]
+            headers.append((b"content-type", b"text/html; charset=utf-8"))
+        elif mode == "missing_content_type":
+            headers = [(k, v) for k, v in headers if k != b"content-type"]
+        elif mode == "random_bytes":
+            body = random.Random(self.seed).randbytes(max(64, len(body)))
+        headers.append((b"content-length", str(len(body)).encode()))
+        return body, headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, headers = self._broken_body()
+        fault = self.connection_fault
+        if fault is None:
+            await send({"type": "http.response.start", "status": self.status_code,
+                        "headers": headers})  # fmt: skip
+            await send({"type": "http.response.body", "body": body})
+            return
+        transport = scope.get("extensions", {}).get(TRANSPORT_KEY)
+        if transport is None:
+            raise SocketRequired(
+                f"connection fault {fault.mode!r} needs a real socket; in-process clients "
+                "(ASGI transport, TestClient) have none. Run the server (carriersim serve or "
+                "the pytest plugin's server) and connect over HTTP, or use a body fault instead."
+            )
+        await _break(fault, transport, self.status_code, headers, body, send)
+
+
+async def _break(
+    fault: Connection,
+    transport: Any,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    send: Send,
+) -> None:
+    start = {"type": "http.response.start", "status": status, "headers": headers}
+    if fault.mode == "hang":
+        await asyncio.sleep(fault.seconds)
+        transport.close()
+    elif fault.mode == "reset":
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    elif fault.mode == "empty_reply":
+        transport.close()
+    elif fault.mode == "headers_then_stall":
+        await send(start)
+        await asyncio.sleep(fault.seconds)
+        transport.close()
+    elif fault.mode == "dribble":
+        await send(start)
+        chunks = max(1, min(len(body), 20))
+        size = -(-len(body) // chunks)
+        for i in range(0, len(body), size):
+            await asyncio.sleep(fault.seconds / chunks)
+            await send({"type": "http.response.body", "body": body[i : i + size],
+                        "more_body": i + size < len(body)})  # fmt: skip
+        return
+    elif fault.mode == "truncate":
+        await send(start)
+        cut = int(len(body) * fault.fraction)
+        await send({"type": "http.response.body", "body": body[:cut], "more_body": True})
+        transport.close()
+    # Let the server see the connection is gone before the app returns.
+    for _ in range(3):
+        await asyncio.sleep(0)
