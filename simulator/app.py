@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 
-from simulator import carriers
+from simulator import carriers, faulting
 from simulator.engine import Simulation
 from simulator.loader import load_fault_plan, load_paths
 from simulator.settings import Settings, settings_from_env
@@ -36,7 +38,7 @@ def create_app(sim: Simulation) -> Starlette:
     """A Starlette app serving every carrier, at the root and under ``/<carrier>``."""
     routes: list[BaseRoute] = []
     for name, module in carriers.MODULES.items():
-        own: list[BaseRoute] = module.routes(sim)
+        own = [_with_faults(sim, module, r) for r in module.routes(sim)]
         routes.extend(own)
         routes.append(Mount(f"/{name}", routes=own))
     app = Starlette(
@@ -45,6 +47,15 @@ def create_app(sim: Simulation) -> Starlette:
     )
     app.state.sim = sim
     return app
+
+
+def _with_faults(sim: Simulation, module: ModuleType, route: BaseRoute) -> BaseRoute:
+    """The route with every fault kind applied around its endpoint."""
+    if not isinstance(route, Route) or not hasattr(module, "describe"):
+        return route
+    kind = "token" if "token" in route.path else "track"
+    endpoint = faulting.wrap(sim, module, kind, route.endpoint)
+    return Route(route.path, endpoint, methods=list(route.methods or ()), name=route.name)
 
 
 def build(settings: Settings) -> Starlette:

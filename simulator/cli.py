@@ -22,7 +22,14 @@ from typing import Any
 
 from simulator import __version__, numbers
 from simulator.durations import DurationError, parse_duration
-from simulator.loader import ScenarioError, check_paths, load_paths
+from simulator.faults import fault_plan_json_schema
+from simulator.loader import (
+    ScenarioError,
+    check_paths,
+    load_fault_plan,
+    load_paths,
+    looks_like_fault_plan,
+)
 from simulator.scenario import scenario_json_schema
 from simulator.settings import BUNDLED_SCENARIOS, SETTINGS_ENV, Settings, settings_to_env
 
@@ -66,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[BUNDLED_SCENARIOS],
         metavar="PATH",
         help="scenario files or folders (default: bundled)",
+    )
+    serve.add_argument(
+        "--faults",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="fault-plan files applied to every request",
     )
     serve.add_argument("--seed", type=int, default=0, help="global seed for all random data")
     serve.add_argument(
@@ -117,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     nums.add_argument("--seed", type=int, default=None)
     nums.add_argument("--format", dest="fmt", default=None)
 
-    sub.add_parser("schema", help="print the scenario JSON Schema")
+    schema = sub.add_parser("schema", help="print the scenario (or fault-plan) JSON Schema")
+    schema.add_argument("--faults", action="store_true", help="the fault-plan schema instead")
     return parser
 
 
@@ -144,13 +160,23 @@ def _validate(args: argparse.Namespace) -> int:
         for p in missing:
             print(f"{p}: no such file or directory", file=sys.stderr)
         return 2
-    scenarios, problems = check_paths(args.paths)
+    plans = [p for p in args.paths if p.is_file() and looks_like_fault_plan(p)]
+    scenario_paths = [p for p in args.paths if p not in plans]
+    scenarios, problems = check_paths(scenario_paths) if scenario_paths else ([], [])
+    for plan in plans:
+        try:
+            load_fault_plan(plan)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"{len(scenarios)} scenario(s) OK: {', '.join(s.name for s in scenarios)}")
+    if scenarios:
+        print(f"{len(scenarios)} scenario(s) OK: {', '.join(s.name for s in scenarios)}")
+    for plan in plans:
+        print(f"fault plan OK: {plan}")
     return 0
 
 
@@ -158,8 +184,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from simulator.app import build
+    from simulator.server import PROTOCOL, config
 
-    missing = _missing(args.scenarios)
+    missing = _missing([*args.scenarios, *args.faults])
     if missing:
         for p in missing:
             print(f"{p}: no such file or directory", file=sys.stderr)
@@ -167,6 +194,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Every worker must agree on the clock start and the token secret.
     settings = Settings(
         scenario_paths=tuple(args.scenarios),
+        fault_paths=tuple(args.faults),
         seed=args.seed,
         mix=args.mix,
         clock_start=(args.clock_start or datetime.now(UTC)).replace(microsecond=0),
@@ -198,15 +226,12 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level=args.log_level,
             access_log=args.access_log,
+            http=PROTOCOL,
         )
     else:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            access_log=args.access_log,
-        )
+        uvicorn.Server(
+            config(app, args.host, args.port, log_level=args.log_level, access_log=args.access_log)
+        ).run()
     return 0
 
 
@@ -225,7 +250,7 @@ def _numbers(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    print(json.dumps(scenario_json_schema(), indent=2))
+    print(json.dumps(fault_plan_json_schema() if args.faults else scenario_json_schema(), indent=2))
     return 0
 
 

@@ -515,3 +515,34 @@ class FaultRegistry:
         for name in sorted(info.scenarios & self._with_faults):
             plans.append((f"scenario:{name}", self._scenarios[name]))
         return self.book.decide(plans, info)
+
+
+def author_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite a JSON Schema's ``Fault`` definition into the flat form authors write
+    (``kind`` and its parameters beside ``match`` and ``when``), in place."""
+    defs = schema.get("$defs", {})
+    fault = defs.get("Fault")
+    if fault is None:
+        return schema
+    shared = {k: v for k, v in fault["properties"].items() if k != "fault"}
+    mapping = fault["properties"]["fault"]["discriminator"]["mapping"]
+    branches = []
+    for ref in mapping.values():
+        name = ref.rsplit("/", 1)[-1]
+        defs[name]["properties"].update(shared)
+        branches.append({"$ref": ref})
+    defs["Fault"] = {
+        "description": fault.get("description", ""),
+        "title": "Fault",
+        "oneOf": branches,
+    }
+    return schema
+
+
+def fault_plan_json_schema() -> dict[str, Any]:
+    """The JSON Schema of fault-plan files, for editors."""
+    schema = author_schema(FaultPlan.model_json_schema(mode="validation"))
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://carriersim.dev/fault-plan.schema.json"
+    schema["title"] = "carriersim fault plan"
+    return schema

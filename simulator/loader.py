@@ -162,6 +162,15 @@ def load_fault_plan(path: Path | str) -> FaultPlan:
         raise ScenarioError(_problems(where, root, exc)) from None
 
 
+def looks_like_fault_plan(path: Path | str) -> bool:
+    """Whether a YAML file is a fault plan (a list, or a mapping holding only ``faults``)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, list) or (isinstance(data, dict) and set(data) == {"faults"})
+
+
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     where = str(path)
     try:

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.faults import Fault
+from simulator.faults import Fault, author_schema
 from simulator.fields import CARRIERS as CARRIERS
 from simulator.fields import Carrier as Carrier
 from simulator.fields import Duration, Frozen
@@ -210,7 +210,7 @@ class Scenario(Frozen):
 
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema editors use to autocomplete and check scenario files."""
-    schema = Scenario.model_json_schema(mode="validation")
+    schema = author_schema(Scenario.model_json_schema(mode="validation"))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://carriersim.dev/scenario.schema.json"
     schema["title"] = "carriersim scenario"

@@ -8,6 +8,8 @@ transports, other servers) such faults are refused with a clear error instead of
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -54,3 +56,48 @@ def config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
     return uvicorn.Config(app, host=host, port=port, http=PROTOCOL, **options)
+
+
+class ServerThread:
+    """A real uvicorn server on a loopback port, in a background thread.
+
+    Used by the pytest plugin and the tests: the app is served exactly as ``carriersim
+    serve`` serves it (same protocol, real socket), while the test keeps a handle on the
+    in-process simulation to steer it.
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        # Requests a fault keeps hanging must not hold up the end of a test session.
+        self._server = uvicorn.Server(config(app, host, port, timeout_graceful_shutdown=2))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> ServerThread:
+        """Start serving; returns when the socket accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start within {timeout:.0f} s")
+            time.sleep(0.01)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        self.port = int(sockets[0].getsockname()[1])
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for the thread to end."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -109,11 +109,19 @@ class Shipment:
         self.number = number
         self.t0 = t0
         self._t0 = t0.timestamp() if t0_seconds is None else t0_seconds
-        self.key: tuple[str, str, str, int, float] = (
+        self.key: tuple[object, ...] = (
             carrier, number, variant.scenario.name, variant.index, self._t0,
         )  # fmt: skip
         """Identifies what is rendered: equal keys render equal bodies."""
         self._events: tuple[Event, ...] | None = None
+
+    def with_events(self, events: tuple[Event, ...], tag: tuple[str, ...]) -> Shipment:
+        """A copy showing ``events`` instead of the scenario's (data quirks); ``tag`` names
+        the change, so the copy's key differs from the original's."""
+        copy = Shipment(self.variant, self.carrier, self.number, self.t0, self._t0)
+        copy._events = events
+        copy.key = (*self.key, *tag)
+        return copy
 
     def __repr__(self) -> str:
         return f"<Shipment {self.carrier} {self.number} {self.scenario.name} from {self.t0}>"

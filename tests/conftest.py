@@ -27,9 +27,15 @@ EPOCH = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def bundled() -> list[Scenario]:
-    """The scenario library shipped in scenarios/."""
+def library() -> list[Scenario]:
+    """The whole scenario library shipped in scenarios/, fault scenarios included."""
     return load_paths([BUNDLED_SCENARIOS])
+
+
+@pytest.fixture(scope="session")
+def bundled(library: list[Scenario]) -> list[Scenario]:
+    """The library's timeline scenarios: those that declare no faults."""
+    return [s for s in library if not s.faults]
 
 
 SimFactory = Callable[..., tuple[Simulation, TestClient]]

@@ -16,7 +16,7 @@ from simulator.settings import BUNDLED_SCENARIOS
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(BUNDLED_SCENARIOS)]) == 0
-    assert "13 scenario(s) OK" in capsys.readouterr().out
+    assert "23 scenario(s) OK" in capsys.readouterr().out
 
 
 def test_validate_reports_problems_with_exit_1(
