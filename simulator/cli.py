@@ -14,9 +14,10 @@ import json
 import os
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS_GROUP = "carriersim.commands"
+"""Entry-point group through which other packages add subcommands (the reference client
+adds ``track``); the simulator never imports them itself."""
+
+
+def _plugin_commands() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=COMMANDS_GROUP)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugins = _plugin_commands()
+    if argv and argv[0] in plugins:
+        command: Callable[[list[str]], int] = plugins[argv[0]].load()
+        return command(argv[1:])
+    parser = _parser()
+    if plugins:
+        parser.epilog = "more commands: " + ", ".join(
+            f"{name} (carriersim {name} --help)" for name in sorted(plugins)
+        )
+    args = parser.parse_args(argv)
     handler = {
         "serve": _serve,
         "validate": _validate,

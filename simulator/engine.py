@@ -37,10 +37,16 @@ class Simulation:
             variants=settings.variants,
             cache_size=settings.shipment_cache,
         )
+        faulty = [s for s in self.catalog.scenarios.values() if s.faults]
         self.faults = FaultRegistry(
             FaultBook(settings.seed),
             tuple(faults),
-            {s.name: s.faults for s in self.catalog.scenarios.values()},
+            {s.name: s.faults for s in faulty},
+            any_number=settings.mix is not False and any(s.weight > 0 for s in faulty),
+            numbers={
+                carrier: {n for n, s in declared.items() if s.faults}
+                for carrier, declared in self.catalog.declared.items()
+            },
         )
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)

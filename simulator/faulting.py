@@ -14,7 +14,7 @@ import asyncio
 import random
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -34,6 +34,7 @@ from simulator.seeding import seed_int
 from simulator.server import TRANSPORT_KEY
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_NONE: frozenset[str] = frozenset()
 
 
 class SocketRequired(RuntimeError):
@@ -66,6 +67,9 @@ class Faults(Protocol):
     @property
     def any_scenario(self) -> bool:
         """Whether some scenario declares faults of its own."""
+
+    def may_involve(self, carrier: str, numbers: Sequence[str]) -> bool:
+        """Whether a request for these numbers could play a scenario that has faults."""
 
 
 GATEWAY_TITLES = {
@@ -112,13 +116,16 @@ def wrap(
     faults: Faults = sim.faults
 
     async def faulty(request: Request) -> Response:
-        if not faults.active_for(carrier, frozenset()) and not faults.any_scenario:
+        global_faults = faults.active_for(carrier, _NONE)
+        if not global_faults and not faults.any_scenario:
             return await endpoint(request)
         tenant, nums = await module.describe(request)
-        scenarios = frozenset(
-            s.scenario.name for n in nums if (s := sim.catalog.lookup(carrier, n)) is not None
-        )
-        if not faults.active_for(carrier, scenarios):
+        scenarios = _NONE
+        if faults.may_involve(carrier, nums):
+            scenarios = frozenset(
+                s.scenario.name for n in nums if (s := sim.catalog.lookup(carrier, n)) is not None
+            )
+        if not global_faults and not faults.active_for(carrier, scenarios):
             return await endpoint(request)
         info = RequestInfo(
             carrier=carrier,

@@ -465,11 +465,18 @@ class FaultRegistry:
         book: FaultBook,
         plan: Sequence[Fault] = (),
         scenario_faults: dict[str, tuple[Fault, ...]] | None = None,
+        *,
+        any_number: bool = False,
+        numbers: dict[str, set[str]] | None = None,
     ) -> None:
         self.book = book
         self._lock = threading.Lock()
         self._global: tuple[Fault, ...] = tuple(plan)
         self._scenarios = {k: v for k, v in (scenario_faults or {}).items() if v}
+        # Which numbers can play a scenario with faults: any (a fault scenario is in the
+        # default mix) or those listed; lets most requests skip fault matching entirely.
+        self._any_number = any_number
+        self._numbers: dict[str, set[str]] = numbers or {}
         self._refresh()
 
     def _refresh(self) -> None:
@@ -487,6 +494,18 @@ class FaultRegistry:
     def any_scenario(self) -> bool:
         """Whether some scenario declares faults of its own."""
         return bool(self._scenarios)
+
+    def may_involve(self, carrier: str, numbers: Sequence[str]) -> bool:
+        """Whether a request for these numbers could play a scenario that has faults."""
+        if self._any_number:
+            return True
+        known = self._numbers.get(carrier)
+        return known is not None and any(n in known for n in numbers)
+
+    def reach(self, carrier: str, number: str) -> None:
+        """Note that ``number`` now plays a scenario with faults (a shipment made at run time)."""
+        with self._lock:
+            self._numbers.setdefault(carrier, set()).add(number)
 
     def add(self, fault: Fault) -> None:
         """Add a global fault at run time."""

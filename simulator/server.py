@@ -55,6 +55,8 @@ def config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     """A uvicorn config that serves ``app`` with socket access for connection faults."""
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
+    # Thousands of clients may connect at once (held by latency faults); let them queue.
+    options.setdefault("backlog", 4096)
     return uvicorn.Config(app, host=host, port=port, http=PROTOCOL, **options)
 
 

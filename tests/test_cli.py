@@ -76,3 +76,9 @@ def test_python_dash_m_works() -> None:
         [sys.executable, "-m", "simulator", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("carriersim ")
+
+
+def test_track_command_comes_from_the_client_package(capsys: pytest.CaptureFixture[str]) -> None:
+    # The simulator finds `track` through the entry-point group, without importing client/.
+    assert main(["track", "--help"]) == 0
+    assert "carriersim track" in capsys.readouterr().out

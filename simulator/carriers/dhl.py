@@ -30,17 +30,48 @@ Choices the sources leave open:
   [obs]; the remaining texts follow the spec's example style (statusCode + lower-case
   ``status`` + sentence ``description`` + ``remark``/``nextSteps``) and are marked
   [unverified] in the tables.
+
+Faults (:mod:`simulator.faulting` calls :func:`describe` and :func:`error_response`; the
+tracking handler applies the data faults of ``faulting.data_faults``):
+
+* Every fault error is a problem+json body with ``Content-Language: en`` (NOTES §4.5). 401 is
+  the gateway body of NOTES §4.2 whatever the reason: a DHL key never expires, so "expired"
+  and "revoked" both mean a key the gateway no longer accepts. 404 is the production body with
+  a ``Correlation-Id``; 429 is the body of NOTES §4.5, with ``Retry-After`` only when the
+  fault sets one (DHL documents none, §4.6). 400/403/500/502/503/504 use the same RFC 7807
+  shape with the HTTP reason phrase as title; their details are [unverified]. There is no
+  token endpoint, so "token" and "track" answer alike.
+* missing_offsets: offset-less local wall-clock times, one of the production forms (NOTES
+  §4.4). wrong_offsets: the local wall-clock time labelled ``Z`` (the spec's UTC form, §4.4),
+  so the instant is off by the place's offset; at places on UTC, ``+01:00`` [unverified].
+  Both apply to every timestamp of a shipment: formats differ by service, not by field.
+* unknown_codes: the newest event (and so ``status``) carries :data:`UNDOCUMENTED_STATUS_CODE`,
+  outside the spec's statusCode enum; texts kept [unverified value].
+* missing_optional_fields: ``location`` without ``address`` in ``status`` and every event
+  (NOTES §4.4, §6 item 11; itsvic-dev/deliveries #211: "Required value 'address' missing at
+  $.shipments[0].status.location"); Place has no other property, so ``location`` is ``{}``.
+* empty_events: the shipment with its ``status`` but ``events: []`` [unverified form].
+* padded_number: ``id`` with a leading zero when all digits (a 10-digit Express waybill
+  becomes a valid 11-digit one: zeros never change the mod-7 or GS1 check), else with a
+  trailing space [unverified]. lowercase_number: ``id`` lower-cased (digits stay as they are).
+* ok_with_error and mixed_results (one number per call, so alike): 200 with
+  ``{"shipments": []}``, for found and unknown numbers alike, instead of the 404 [unverified:
+  the shape of the spec's paged answers past the last result]. wrong_number: the answer is
+  the asked shipment under :func:`other_number` (another valid number of the same format).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import random
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote_plus
 
@@ -48,9 +79,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from simulator import numbers
+from simulator import faulting, numbers, quirks
 from simulator.carriers.common import dumps, raw, tenant_for
 from simulator.engine import Simulation
+from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Place, Shipment, seed_int
 
@@ -262,6 +294,13 @@ NOT_FOUND = {
     "detail": "No shipment with given tracking number found.",
 }
 """[spec example; obs netresearch/dhl-shipping-m2 #23 (97 bytes, no ``instance``)]."""
+
+TOO_MANY_REQUESTS = {
+    "status": 429,
+    "title": "Too Many Requests",
+    "detail": "Too many requests within defined time period, please try again later.",
+}
+"""[obs itsvic-dev/deliveries #68] (NOTES §4.5), in its key order."""
 
 _UNAUTHORIZED_BODY = dumps(UNAUTHORIZED)
 _NOT_FOUND_BODY = dumps(NOT_FOUND)
@@ -630,6 +669,11 @@ def _same_postal(given: str, shipment: Shipment) -> bool:
 def routes(sim: Simulation) -> list[BaseRoute]:
     """The Unified Tracking endpoint at its production path."""
 
+    def missing(request: Request, number: str, tenant: str, now: float) -> Response:
+        if faulting.data_faults(request).lies & ERROR_LIES:
+            return _Ok(_EMPTY_BODY)
+        return not_found(sim, number, tenant, now)
+
     async def track(request: Request) -> Response:
         key = request.headers.get(API_KEY_HEADER)
         if not key_accepted(sim, key):
@@ -644,12 +688,24 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         shipment = sim.catalog.lookup(NAME, number)
         count = shipment.visible_count(now) if shipment is not None else 0
         if shipment is None or count == 0:
-            return not_found(sim, number, tenant, now)
+            return missing(request, number, tenant, now)
         service = service_of(number)
         if not _qualifies(shipment, service, query):
-            return not_found(sim, number, tenant, now)
+            return missing(request, number, tenant, now)
         full = service not in _FULL_DATA_SERVICES or query.postal_code is not None
         offset, limit = query.offset, query.limit
+        decision = faulting.data_faults(request)
+        if decision.lies or decision.quirks:
+            if decision.lies & ERROR_LIES:
+                return _Ok(_EMPTY_BODY)
+            found = shipment
+            body = sim.rendered(
+                (NAME, found.key, count, service, full, offset, limit,
+                 decision.quirks, decision.lies),
+                lambda: dumps(render_faulted(found, count, service, full, offset, limit,
+                                             decision)),
+            )  # fmt: skip
+            return _Ok(body)
         body = sim.rendered(
             (NAME, shipment.key, count, service, full, offset, limit),
             lambda: dumps(render(shipment, count, service, full, offset, limit)),
@@ -657,3 +713,174 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         return _Ok(body)
 
     return [Route(PATH, track, methods=["GET"], name="dhl.track")]
+
+
+# --------------------------------------------------------------------------------------------
+# Data faults: lies and carrier-format quirks (see the module docstring for the forms)
+# --------------------------------------------------------------------------------------------
+
+ERROR_LIES = frozenset({"ok_with_error", "mixed_results"})
+"""Lies answered with a 200 that holds no shipment."""
+
+EMPTY_ANSWER: dict[str, Any] = {"shipments": []}
+_EMPTY_BODY = dumps(EMPTY_ANSWER)
+
+UNDOCUMENTED_STATUS_CODE = "in-customs"
+"""[unverified] A statusCode outside the spec's enum (NOTES §4.4). No source shows which value
+DHL sends beyond the five documented ones; this one keeps their lower-case hyphenated style."""
+
+OFFSET_AT_UTC_PLACES = "+01:00"
+"""[unverified] wrong_offsets at a place on UTC, where ``Z`` would be right: Central European
+time, DHL's home zone."""
+
+
+def other_number(number: str) -> str:
+    """wrong_number: another valid number of the same format, fixed by the asked one.
+
+    Numbers of no checked format keep their letters and get other digits.
+    """
+    fmt = numbers.format_of(NAME, number)
+    for attempt in itertools.count():
+        rng = random.Random(seed_int("dhl-wrong-number", number, attempt))
+        if fmt is not None:
+            other = numbers.generate(NAME, rng, fmt)
+        else:
+            other = "".join(str(rng.randrange(10)) if c.isdigit() else c for c in number)
+            if other == number and not any(c.isdigit() for c in number):
+                other = number[:2] + "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
+                                             for _ in number[2:])  # fmt: skip
+        if other != number:
+            return other
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def padded(number: str) -> str:
+    """padded_number: a leading zero on an all-digit number, else a trailing space."""
+    return "0" + number if number.isdigit() else number + " "
+
+
+def offsetless(stamp: str) -> str:
+    """missing_offsets: the same wall-clock time without its UTC offset."""
+    return datetime.fromisoformat(stamp).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def wrong_offset(stamp: str) -> str:
+    """wrong_offsets: the same wall-clock time labelled with an offset the place does not have."""
+    local = datetime.fromisoformat(stamp)
+    wall = local.replace(tzinfo=None).isoformat(timespec="seconds")
+    return wall + ("Z" if local.utcoffset() else OFFSET_AT_UTC_PLACES)
+
+
+def _restamp(entry: dict[str, Any], change: Callable[[str], str]) -> None:
+    for event in (entry["status"], *entry["events"]):
+        event["timestamp"] = change(event["timestamp"])
+    if "estimatedTimeOfDelivery" in entry:
+        entry["estimatedTimeOfDelivery"] = change(entry["estimatedTimeOfDelivery"])
+    frame = entry.get("estimatedDeliveryTimeFrame")
+    if frame is not None:
+        entry["estimatedDeliveryTimeFrame"] = {k: change(v) for k, v in frame.items()}
+    proof = entry["details"].get("proofOfDelivery")
+    if proof is not None:
+        proof["timestamp"] = change(proof["timestamp"])
+
+
+def _quirk_entry(entry: dict[str, Any], wanted: frozenset[str]) -> None:
+    """Apply the carrier-format quirks to one freshly rendered ``shipments[]`` entry."""
+    # ``status`` is the same dict as ``events[0]``: copy it so each is changed once.
+    entry["status"] = status = dict(entry["status"])
+    events: list[dict[str, Any]] = entry["events"]
+    if "empty_events" in wanted:
+        events.clear()
+    if "unknown_codes" in wanted:
+        status["statusCode"] = UNDOCUMENTED_STATUS_CODE
+        if events:
+            events[0] = {**events[0], "statusCode": UNDOCUMENTED_STATUS_CODE}
+    if "missing_optional_fields" in wanted:
+        for event in (status, *events):
+            event["location"] = {}
+    if "missing_offsets" in wanted:
+        _restamp(entry, offsetless)
+    elif "wrong_offsets" in wanted:
+        _restamp(entry, wrong_offset)
+    if "padded_number" in wanted:
+        entry["id"] = padded(entry["id"])
+    if "lowercase_number" in wanted:
+        entry["id"] = entry["id"].lower()
+
+
+def render_faulted(
+    shipment: Shipment,
+    count: int,
+    service: str,
+    full: bool,
+    offset: int,
+    limit: int,
+    decision: Decision,
+) -> dict[str, Any]:
+    """The 200 body with a decision's wrong_number lie and its quirks applied."""
+    if "wrong_number" in decision.lies:
+        shipment = Shipment(shipment.variant, NAME, other_number(shipment.number), shipment.t0)
+    shipment, count = quirks.apply(shipment, count, decision.quirks)
+    body = render(shipment, count, service, full, offset, limit)
+    if decision.quirks:
+        for entry in body["shipments"]:
+            _quirk_entry(entry, decision.quirks)
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# Fault hooks (simulator.faulting.CarrierFaults)
+# --------------------------------------------------------------------------------------------
+
+
+def _titled(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"status": status, "title": title, "detail": detail}
+
+
+FAULT_PROBLEMS: dict[int, dict[str, Any]] = {
+    # [unverified] detail; shape and title as the simulator's own 400s.
+    400: _titled(400, "Bad Request", "The request could not be understood by the server."),
+    401: UNAUTHORIZED,
+    # [unverified] detail.
+    403: _titled(403, "Forbidden", "Access to the requested resource is forbidden."),
+    404: NOT_FOUND,
+    429: TOO_MANY_REQUESTS,
+    # [spec] the ``internalError`` component is problem+json; its texts are [unverified].
+    500: _titled(500, "Internal Server Error", "An unexpected error occurred."),
+    # [unverified] gateway answers in DHL's problem shape.
+    502: _titled(502, "Bad Gateway", "The upstream service returned an invalid response."),
+    503: _titled(503, "Service Unavailable", "The service is temporarily unavailable."),
+    504: _titled(504, "Gateway Timeout", "The upstream service did not respond in time."),
+}
+"""A fault's problem+json body per HTTP status (NOTES §4.2, §4.5 where sourced)."""
+
+_FAULT_BODIES = {status: dumps(problem) for status, problem in FAULT_PROBLEMS.items()}
+_FAULT_ORDINALS = itertools.count(1)
+
+
+def error_response(
+    status: int, endpoint: str, retry_after: int | None, reason: str | None
+) -> Response:
+    """A fault's HTTP error as DHL sends it: problem+json, the same for every endpoint."""
+    body = _FAULT_BODIES.get(status)
+    if body is None:
+        body = dumps(_titled(status, HTTPStatus(status).phrase, HTTPStatus(status).description))
+    headers: dict[str, str] = {}
+    if status == 404:
+        headers["Correlation-Id"] = correlation_id(NAME, "fault", next(_FAULT_ORDINALS))
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return _problem(body, status, headers)
+
+
+async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
+    """(tenant, tracking numbers) of a request, best effort, never raising."""
+    try:
+        tenant = tenant_for(request, request.headers.get(API_KEY_HEADER) or "")
+        try:
+            query = parse_query(query_pairs(request.scope["query_string"]))
+        except BadQuery:
+            return tenant, ()
+        return tenant, (query.number,)
+    except Exception:  # a fault hook must never be the reason a request fails
+        return "", ()
