@@ -1,0 +1,365 @@
+"""FedEx Track API v1 (NOTES §2): OAuth with credentials in the form body, ≤ 30 numbers a POST.
+
+- Token: ``POST {base}/oauth/token``, form ``grant_type=client_credentials&client_id=…&
+  client_secret=…`` (not Basic auth); ``expires_in`` is an integer (3599).
+- Tracking: ``POST {base}/track/v1/trackingnumbers`` with ``{"includeDetailedScans": true,
+  "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": …}}, …]}``, at most 30 entries.
+- Not found: **200** with a per-number ``trackResults[0].error``
+  (``TRACKING.TRACKINGNUMBER.NOTFOUND``); a batch mixes good and bad numbers (§2.6).
+- Duplicated numbers: several ``trackResults`` for one number; the one with the most recent
+  scan is used and the result says ``multiple_results`` (§6 item 6).
+- Times: ISO 8601 with the scan's own offset; offsets change along the route (§2.4).
+- Status: the scan code (``eventType`` / ``latestStatusDetail.code``) through
+  :data:`SCAN_CODES`; the coarser derived code only when no scan code is given (§2.5: ``OD``
+  comes with derived ``IT``). Exception codes refine exception scans (§2.5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from client.carriers._parse import (
+    Summary,
+    clean,
+    current_status,
+    items,
+    location,
+    newest,
+    obj,
+    order_events,
+    parse_iso,
+    regressed,
+    text,
+)
+from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
+from client.errors import InvalidNumber, NotFound, RequestRejected, TrackingError
+from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
+from client.transport import HttpReply
+
+__all__ = ["DERIVED_CODES", "EXCEPTION_CODES", "SCAN_CODES", "FedexAdapter"]
+
+_S, _R = Status, ExceptionReason
+_T, _PRE, _X = _S.in_transit, _S.pre_transit, _S.exception
+
+# fmt: off
+SCAN_CODES: Mapping[str, tuple[Status, ExceptionReason | None]] = {
+    "AA": (_T, None), "AC": (_T, None), "AD": (_T, None), "AE": (_T, None), "AF": (_T, None),
+    "AO": (_T, None), "AP": (_PRE, None), "AR": (_T, None), "AX": (_T, None),
+    "CA": (_S.cancelled, None), "CC": (_T, None), "CD": (_X, _R.customs), "CH": (_T, None),
+    "CP": (_T, None), "DD": (_X, _R.delay), "DE": (_X, None), "DL": (_S.delivered, None),
+    "DP": (_T, None), "DR": (_PRE, None), "DS": (_PRE, None), "DY": (_X, _R.delay),
+    "EA": (_T, None), "ED": (_S.out_for_delivery, None), "EO": (_T, None), "EP": (_PRE, None),
+    "FD": (_T, None), "HL": (_S.available_for_pickup, None),
+    "HP": (_S.available_for_pickup, None), "IT": (_T, None), "IX": (_T, None),
+    "LO": (_T, None), "OC": (_PRE, None), "OD": (_S.out_for_delivery, None), "OF": (_T, None),
+    "OW": (_T, None), "OX": (_T, None), "PD": (_X, _R.delay), "PF": (_T, None),
+    "PL": (_T, None), "PM": (_T, None), "PU": (_T, None), "PX": (_T, None), "RR": (_T, None),
+    "RM": (_T, None), "RC": (_T, None), "RS": (_S.returned_to_sender, None),
+    "RP": (_PRE, None), "LP": (_PRE, None), "RG": (_PRE, None), "RD": (_PRE, None),
+    "SE": (_X, None), "SF": (_T, None), "SP": (_T, None), "TR": (_T, None),
+}
+# fmt: on
+"""Scan/status codes (NOTES §2.5, FX-CODES table; ``Ow`` matched case-insensitively)."""
+
+# fmt: off
+DERIVED_CODES: Mapping[str, tuple[Status, ExceptionReason | None]] = {
+    "IN": (_PRE, None), "PU": (_T, None), "IT": (_T, None), "DL": (_S.delivered, None),
+    "DE": (_X, None), "DY": (_X, _R.delay), "RL": (_T, None), "SE": (_X, None),
+    "RS": (_S.returned_to_sender, None), "CA": (_S.cancelled, None),
+    "HL": (_S.available_for_pickup, None), "HP": (_S.available_for_pickup, None),
+}
+# fmt: on
+"""Derived status codes (NOTES §2.5); used only when an event has no scan code."""
+
+EXCEPTION_CODES: Mapping[str, tuple[Status, ExceptionReason | None]] = {
+    "007": (_S.failed_attempt, _R.recipient_unavailable),  # customer not available / closed
+    "083": (_X, _R.other),  # local delivery restriction
+    "03": (_X, _R.address),  # incorrect address
+    "099": (_X, _R.other),  # unable to deliver
+    "060G": (_S.returned_to_sender, None),  # returning to shipper
+    "015A": (_S.available_for_pickup, None),
+    "A12": (_S.available_for_pickup, None),  # hold at FedEx Office
+    "A13": (_S.available_for_pickup, None),  # redirect to FedEx Office
+}
+"""``exceptionCode`` values seen live (NOTES §2.5); they refine exception scans only."""
+
+_DELAY_TYPES: Mapping[str, ExceptionReason] = {
+    "WEATHER": _R.weather,
+    "CLEARANCE": _R.customs,
+    "OPERATIONAL": _R.delay,
+    "LOCAL": _R.delay,
+    "GENERAL": _R.delay,
+}
+
+NOT_FOUND_CODES = frozenset(
+    {"TRACKING.TRACKINGNUMBER.NOTFOUND", "TRACKING.DATA.NOTFOUND", "NOT.FOUND.ERROR"}
+)
+INVALID_CODES = frozenset({"TRACKING.TRACKINGNUMBER.INVALID", "TRACKING.TRACKINGNUMBER.EMPTY"})
+
+
+def _map(
+    code: str | None,
+    derived: str | None,
+    exception_code: str | None,
+    delay: Mapping[str, Any],
+) -> tuple[Status, ExceptionReason | None, str | None]:
+    """(status, reason, raw code) from a scan's codes."""
+    if code is not None:
+        status, reason = SCAN_CODES.get(code.upper(), (Status.unknown, None))
+        raw = code
+    elif derived is not None:
+        status, reason = DERIVED_CODES.get(derived.upper(), (Status.unknown, None))
+        raw = derived
+    else:
+        return Status.unknown, None, None
+    if status in (Status.exception, Status.failed_attempt) and exception_code:
+        status, reason = EXCEPTION_CODES.get(exception_code.upper(), (status, reason))
+    if status is Status.exception and reason is None:
+        reason = _DELAY_TYPES.get((text(delay.get("type")) or "").upper())
+    return status, reason, raw
+
+
+class FedexAdapter(CarrierAdapter):
+    """FedEx: form-body OAuth, batched POST, per-number errors inside a 200."""
+
+    carrier = Carrier.fedex
+    default_base_url = "https://apis.fedex.com"
+    batch_size = 30
+    token_lifetime = 3599.0
+
+    def token_url(self, config: CarrierConfig) -> str:
+        """``/oauth/token``."""
+        return config.url("/oauth/token")
+
+    def token_request(self, config: CarrierConfig) -> httpx.Request:
+        """Credentials in the form body (NOTES §2.2)."""
+        client_id, secret = self.oauth_credentials(config)
+        return httpx.Request(
+            "POST",
+            self.token_url(config),
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        )
+
+    def track_request(
+        self, config: CarrierConfig, numbers: Sequence[str], token: str | None
+    ) -> httpx.Request:
+        """``POST /track/v1/trackingnumbers`` for up to 30 numbers (NOTES §2.3)."""
+        if not 1 <= len(numbers) <= self.batch_size:
+            raise ValueError(f"FedEx takes 1–{self.batch_size} numbers a request")
+        return httpx.Request(
+            "POST",
+            config.url("/track/v1/trackingnumbers"),
+            json={
+                "includeDetailedScans": True,
+                "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": n}} for n in numbers],
+            },
+            headers={
+                "Authorization": f"Bearer {token}",
+                "x-locale": "en_US",
+                "x-customer-transaction-id": uuid.uuid4().hex,
+            },
+        )
+
+    def error_details(self, reply: HttpReply) -> tuple[str | None, str | None]:
+        """``{"errors":[{code, message}]}`` (NOTES §2.6)."""
+        errors = items(obj(self.safe_json(reply)).get("errors"))
+        if not errors:
+            return None, None
+        return text(errors[0].get("code")), clean(errors[0].get("message")) or None
+
+    def track_error(self, reply: HttpReply, numbers: Sequence[str]) -> TrackingError | None:
+        """Generic classes; 400 with an invalid-number code → InvalidNumber; 404 → rejected.
+
+        FedEx's 404 ``NOT.FOUND.ERROR`` means the *resource* (the URL) does not exist — unknown
+        numbers come back inside a 200 — so it points at the base URL, not at the number.
+        """
+        error = super().track_error(reply, numbers)
+        if error is None:
+            return None
+        if reply.status_code == 400 and error.code in INVALID_CODES:
+            return InvalidNumber(
+                error.message,
+                carrier=self.carrier,
+                number=error.number,
+                status_code=400,
+                code=error.code,
+            )
+        if reply.status_code == 404:
+            return RequestRejected(
+                error.message,
+                carrier=self.carrier,
+                number=error.number,
+                status_code=404,
+                code=error.code,
+                hint=f"FedEx has no resource at {reply.url}; check the base URL",
+            )
+        return error
+
+    def parse_track(self, reply: HttpReply, numbers: Sequence[str]) -> dict[str, Outcome]:
+        """An outcome per number from ``output.completeTrackResults``."""
+        body = self.json_object(reply, numbers)
+        output = obj(body.get("output"))
+        if not output:
+            code, message = self.error_details(reply)
+            if code:
+                raise RequestRejected(
+                    message or code, carrier=self.carrier, status_code=reply.status_code, code=code
+                )
+            raise self.malformed(reply, numbers, "no output in the answer")
+        by_number: dict[str, list[Mapping[str, Any]]] = {}
+        for complete in items(output.get("completeTrackResults")):
+            results = items(complete.get("trackResults"))
+            key = text(complete.get("trackingNumber")) or (
+                text(obj(results[0].get("trackingNumberInfo")).get("trackingNumber"))
+                if results
+                else None
+            )
+            if key is not None:
+                by_number.setdefault(key.upper(), []).extend(results)
+        outcomes: dict[str, Outcome] = {}
+        for number in numbers:
+            found = by_number.get(number)
+            if found:
+                outcomes[number] = self._outcome(number, found, body)
+            else:
+                alert = self._not_found_alert(output)
+                if alert is not None and len(numbers) == 1:
+                    outcomes[number] = alert.for_number(number)
+        return outcomes
+
+    def _not_found_alert(self, output: Mapping[str, Any]) -> TrackingError | None:
+        for alert in items(output.get("alerts")):
+            code = text(alert.get("code"))
+            if code in NOT_FOUND_CODES:
+                return NotFound(
+                    clean(alert.get("message")) or code, carrier=self.carrier, code=code
+                )
+        return None
+
+    def _outcome(
+        self, number: str, results: list[Mapping[str, Any]], body: Mapping[str, Any]
+    ) -> Outcome:
+        good = [r for r in results if not obj(r.get("error"))]
+        if not good:
+            return self._result_error(number, obj(results[0].get("error")))
+        parsed = [self._result(number, r, body) for r in good]
+        if len(parsed) == 1:
+            return parsed[0]
+        # A reused number (§6 item 6): report the shipment that moved last.
+        best = max(parsed, key=lambda r: r.events[-1].time.timestamp() if r.events else 0.0)
+        return _with_anomaly(best, Anomaly.multiple_results)
+
+    def _result_error(self, number: str, error: Mapping[str, Any]) -> TrackingError:
+        code = text(error.get("code"))
+        message = clean(error.get("message")) or code or "FedEx returned an error"
+        if code in NOT_FOUND_CODES:
+            return NotFound(
+                message, carrier=self.carrier, number=number, status_code=200, code=code
+            )
+        if code in INVALID_CODES:
+            return InvalidNumber(
+                message, carrier=self.carrier, number=number, status_code=200, code=code
+            )
+        return RequestRejected(
+            message, carrier=self.carrier, number=number, status_code=200, code=code
+        )
+
+    def _event(self, scan: Mapping[str, Any]) -> Event | None:
+        parsed = parse_iso(scan.get("date"))
+        if parsed is None:
+            return None
+        status, reason, raw = _map(
+            text(scan.get("eventType")),
+            text(scan.get("derivedStatusCode")),
+            text(scan.get("exceptionCode")),
+            obj(scan.get("delayDetail")),
+        )
+        place = obj(scan.get("scanLocation"))
+        return Event(
+            time=parsed[0],
+            status=status,
+            description=clean(scan.get("eventDescription")) or clean(scan.get("derivedStatus")),
+            location=location(
+                place.get("city"),
+                place.get("stateOrProvinceCode"),
+                place.get("postalCode"),
+                place.get("countryCode"),
+            ),
+            raw_code=raw,
+            exception_reason=reason,
+            offset_known=parsed[1],
+            raw=scan,
+        )
+
+    def _result(
+        self, number: str, result: Mapping[str, Any], body: Mapping[str, Any]
+    ) -> TrackingResult:
+        drafted = [self._event(s) for s in items(result.get("scanEvents"))]
+        events, anomalies = order_events([e for e in drafted if e is not None])
+        latest = obj(result.get("latestStatusDetail"))
+        summary = None
+        if text(latest.get("code")) or text(latest.get("derivedCode")):
+            status, reason, raw = _map(
+                text(latest.get("code")),
+                text(latest.get("derivedCode")),
+                None,
+                obj(latest.get("delayDetail")),
+            )
+            description = clean(latest.get("description")) or clean(latest.get("statusByLocale"))
+            summary = Summary(status, raw, description, reason)
+        now = current_status(summary, events)
+        if regressed(now.status, events):
+            anomalies.append(Anomaly.status_regression)
+        moments = {
+            (text(d.get("type")) or "").upper(): parse_iso(d.get("dateTime"))
+            for d in items(result.get("dateAndTimes"))
+        }
+        delivered_at = None
+        if now.status is Status.delivered:
+            delivered = newest(events, Status.delivered)
+            actual = moments.get("ACTUAL_DELIVERY")
+            delivered_at = delivered.time if delivered else (actual[0] if actual else None)
+        estimate: datetime | None = None
+        estimate_end: datetime | None = None
+        if delivered_at is None:
+            window = obj(obj(result.get("estimatedDeliveryTimeWindow")).get("window"))
+            begins, ends = parse_iso(window.get("begins")), parse_iso(window.get("ends"))
+            single = moments.get("ESTIMATED_DELIVERY")
+            if single is not None:
+                estimate = single[0]
+            elif begins is not None:
+                estimate, estimate_end = begins[0], ends[0] if ends else None
+            elif ends is not None:
+                estimate = ends[0]
+        details = obj(result.get("deliveryDetails"))
+        signed = text(details.get("receivedByName")) or text(details.get("signedByName"))
+        return TrackingResult(
+            carrier=self.carrier,
+            number=number,
+            status=now.status,
+            events=events,
+            exception_reason=now.reason,
+            status_description=now.description,
+            raw_status_code=now.raw_code,
+            estimated_delivery=estimate,
+            estimated_delivery_end=estimate_end,
+            delivered_at=delivered_at,
+            signed_by=signed if now.status is Status.delivered else None,
+            service=clean(obj(result.get("serviceDetail")).get("description")) or None,
+            anomalies=tuple(anomalies),
+            raw=result,
+        )
+
+
+def _with_anomaly(result: TrackingResult, anomaly: Anomaly) -> TrackingResult:
+    return replace(result, anomalies=(*result.anomalies, anomaly))

@@ -1,0 +1,207 @@
+"""The normalized tracking model every carrier adapter produces (all frozen).
+
+Conventions, the same for every carrier:
+
+- ``TrackingResult.events`` run **oldest → newest**, the order a timeline is read in (all
+  four carriers send newest first; the adapters reverse and then sort by instant, stably, so
+  scans that share a timestamp keep the carrier's relative order). Exact duplicates (same
+  instant, code, description and location) are dropped once; near-duplicates are kept,
+  because carriers really do scan twice (NOTES §6 item 6).
+- Every time is timezone-aware. When the carrier gives a wall-clock time with no offset at
+  all (USPS pre-shipment scans, UPS activities without ``gmt*`` fields, some FedEx dates), the
+  time is read as UTC and the event says ``offset_known=False``.
+- A carrier code the client does not know becomes :attr:`Status.unknown` with the code kept in
+  ``raw_code``; it never raises.
+- ``raw`` holds the carrier's own JSON (the result's payload, each event's object) for callers
+  that need a field the model does not carry. It takes no part in equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Anomaly",
+    "Carrier",
+    "Event",
+    "ExceptionReason",
+    "Location",
+    "Status",
+    "TrackingResult",
+]
+
+
+class Carrier(StrEnum):
+    """The carriers the client can track with."""
+
+    ups = "ups"
+    fedex = "fedex"
+    usps = "usps"
+    dhl = "dhl"
+
+
+class Status(StrEnum):
+    """Normalized shipment status, the same vocabulary for every carrier."""
+
+    pre_transit = "pre_transit"
+    in_transit = "in_transit"
+    out_for_delivery = "out_for_delivery"
+    failed_attempt = "failed_attempt"
+    available_for_pickup = "available_for_pickup"
+    delivered = "delivered"
+    exception = "exception"
+    returned_to_sender = "returned_to_sender"
+    cancelled = "cancelled"
+    unknown = "unknown"
+
+
+class ExceptionReason(StrEnum):
+    """Why a shipment is in exception (or a delivery failed), when the carrier says."""
+
+    weather = "weather"
+    address = "address"
+    damaged = "damaged"
+    lost = "lost"
+    refused = "refused"
+    delay = "delay"
+    recipient_unavailable = "recipient_unavailable"
+    customs = "customs"
+    other = "other"
+
+
+class Anomaly(StrEnum):
+    """Data quirks the client noticed and repaired or reported while parsing."""
+
+    duplicate_events = "duplicate_events"
+    """Exact duplicate scans were dropped."""
+    out_of_order_events = "out_of_order_events"
+    """The carrier's list was not newest-first; events were re-sorted by time."""
+    status_regression = "status_regression"
+    """The current status is earlier in a parcel's life than a status already seen."""
+    unknown_codes = "unknown_codes"
+    """Some carrier codes are not in the client's tables (mapped to ``unknown``)."""
+    missing_offsets = "missing_offsets"
+    """Some times came without a UTC offset and were read as UTC."""
+    repaired_times = "repaired_times"
+    """A GMT timestamp contradicted its local time by whole days and was corrected."""
+    multiple_results = "multiple_results"
+    """The carrier returned several shipments for the number; the most recent was used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an event happened, as far as the carrier says."""
+
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+    def __str__(self) -> str:
+        head = ", ".join(x for x in (self.city, self.state) if x)
+        tail = " ".join(x for x in (self.postal_code, self.country) if x)
+        return ", ".join(x for x in (head, tail) if x)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One scan or status change of a shipment."""
+
+    time: datetime
+    """When it happened; timezone-aware (UTC if the carrier gave no offset)."""
+    status: Status
+    description: str
+    location: Location | None = None
+    raw_code: str | None = None
+    """The carrier's code the status was mapped from (UPS 3-digit status code, FedEx scan
+    code, USPS event code, DHL statusCode)."""
+    exception_reason: ExceptionReason | None = None
+    offset_known: bool = True
+    """False when the carrier gave no UTC offset and ``time`` is its wall clock read as UTC."""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingResult:
+    """Everything the client learned about one tracking number."""
+
+    carrier: Carrier
+    number: str
+    status: Status
+    events: tuple[Event, ...] = ()
+    """Oldest → newest, deduplicated (see the module docstring)."""
+    exception_reason: ExceptionReason | None = None
+    status_description: str = ""
+    """The carrier's own words for the current status."""
+    raw_status_code: str | None = None
+    estimated_delivery: datetime | None = None
+    """Expected delivery (the start of the window when the carrier gives one)."""
+    estimated_delivery_end: datetime | None = None
+    """End of the expected delivery window, when the carrier gives one."""
+    delivered_at: datetime | None = None
+    """Set when the current status is delivered."""
+    signed_by: str | None = None
+    service: str | None = None
+    anomalies: tuple[Anomaly, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+    """The carrier's JSON for this number, as received."""
+
+    @property
+    def latest_event(self) -> Event | None:
+        """The newest event, if any."""
+        return self.events[-1] if self.events else None
+
+    @property
+    def is_delivered(self) -> bool:
+        """Whether the current status is delivered."""
+        return self.status is Status.delivered
+
+    def to_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO 8601 strings)."""
+
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat() if t else None
+
+        def loc(location: Location | None) -> dict[str, str | None] | None:
+            if location is None:
+                return None
+            return {
+                "city": location.city,
+                "state": location.state,
+                "postal_code": location.postal_code,
+                "country": location.country,
+            }
+
+        out: dict[str, Any] = {
+            "carrier": self.carrier.value,
+            "number": self.number,
+            "status": self.status.value,
+            "exception_reason": self.exception_reason and self.exception_reason.value,
+            "status_description": self.status_description,
+            "raw_status_code": self.raw_status_code,
+            "estimated_delivery": iso(self.estimated_delivery),
+            "estimated_delivery_end": iso(self.estimated_delivery_end),
+            "delivered_at": iso(self.delivered_at),
+            "signed_by": self.signed_by,
+            "service": self.service,
+            "anomalies": [a.value for a in self.anomalies],
+            "events": [
+                {
+                    "time": e.time.isoformat(),
+                    "status": e.status.value,
+                    "description": e.description,
+                    "location": loc(e.location),
+                    "raw_code": e.raw_code,
+                    "exception_reason": e.exception_reason and e.exception_reason.value,
+                    "offset_known": e.offset_known,
+                }
+                for e in self.events
+            ],
+        }
+        if include_raw:
+            out["raw"] = self.raw
+        return out
