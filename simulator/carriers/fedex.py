@@ -39,6 +39,12 @@ Choices the sources leave open:
   requests gives the same bytes. The sandbox's forms (``APIF_SV_TRKC_TxID`` prefixes, the
   ``customertransactionId`` spelling, the ``VIRTUAL.RESPONSE`` alert; NOTES §2.9) are not
   imitated: this is production.
+
+Data faults (``simulator.faulting.data_faults``; see "Data faults" below for each form and
+its source). A FedEx request carries up to 30 numbers but the fault decision is made per
+request, so each fired lie or quirk is applied only to the numbers its fault targets: a
+scenario's fault to that scenario's numbers, a fault matching one number to that number, any
+other fault to every number of the request. Faulted entries are cached under their own keys.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ import hashlib
 import itertools
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -56,9 +62,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from simulator import numbers
+from simulator import faulting, numbers, quirks
 from simulator.carriers.common import dumps, form_body, raw, respond, tenant_for
 from simulator.engine import Simulation
+from simulator.faults import DataQuirk, Decision, Lie, fault_id
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Place, Shipment, seed_int
 from simulator.tokens import TokenError, bearer
@@ -730,6 +737,71 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             lambda: dumps(render_result(shipment, count, detailed)),
         )
 
+    def faulted_part(
+        shipment: Shipment, count: int, detailed: bool, modes: frozenset[str], lies: frozenset[str]
+    ) -> bytes:
+        view, shown = quirks.apply(shipment, count, modes)
+        # The timeline quirks already change view.key; the format quirks and lies must too,
+        # so that clean and faulted bodies never share a cache entry.
+        key = (NAME, view.key, shown, detailed, tuple(sorted(modes)), tuple(sorted(lies)))
+        return sim.rendered(
+            key,
+            lambda: dumps(apply_format_quirks(render_result(view, shown, detailed), modes)),
+        )
+
+    def neighbour(shipment: Shipment, count: int, now: float) -> tuple[Shipment, int]:
+        # The parcel of the asked number's neighbour label; when that number tracks nothing
+        # (default mix off, or not yet shipped), the asked scenario replayed under it.
+        other = wrong_number(shipment.number)
+        found = sim.catalog.lookup(NAME, other)
+        if found is not None and (shown := found.visible_count(now)) > 0:
+            return found, shown
+        return sim.catalog.shipment(NAME, shipment.scenario.name, other, shipment.t0), count
+
+    def faulty_parts(
+        wanted: list[Wanted], detailed: bool, now: float, decision: Decision
+    ) -> list[bytes]:
+        """The clean path's parts with the decision's lies and quirks applied per number."""
+        # Per entry: (shipment, visible count, the error a lie answers with), or
+        # (None, 0, the error the clean path sends).
+        resolved: list[tuple[Shipment | None, int, Error]] = []
+        for entry in wanted:
+            number = entry.number
+            if not numbers.is_plausible(NAME, number):
+                resolved.append((None, 0, NUMBER_INVALID))
+                continue
+            shipment = sim.catalog.lookup(NAME, number)
+            count = shipment.visible_count(now) if shipment is not None else 0
+            if shipment is None or count == 0 or not _ships_within(shipment, entry):
+                resolved.append((None, 0, NUMBER_NOT_FOUND))
+                continue
+            resolved.append((shipment, count, NUMBER_NOT_FOUND))
+        scenario_of = {s.number: s.scenario.name for s, _, _ in resolved if s is not None}
+        applies = fault_targets(sim, decision, scenario_of)
+        # mixed_results: every other existing number it targets, from the first, is denied.
+        mixed = [
+            i
+            for i, (entry, (s, _, _)) in enumerate(zip(wanted, resolved, strict=True))
+            if s is not None and applies("mixed_results", entry.number)
+        ]
+        denied = frozenset(mixed[::2])
+        parts: list[bytes] = []
+        for i, (entry, (found, count, error)) in enumerate(zip(wanted, resolved, strict=True)):
+            number = entry.number
+            lies = frozenset(m for m in decision.lies if applies(m, number))
+            if found is None or "ok_with_error" in lies or i in denied:
+                parts.append(error_part(number, error))
+                continue
+            shipment = found
+            if "wrong_number" in lies:
+                shipment, count = neighbour(found, count, now)
+            modes = frozenset(m for m in decision.quirks if applies(m, number))
+            if modes or lies:
+                parts.append(faulted_part(shipment, count, detailed, modes, lies))
+            else:
+                parts.append(found_part(shipment, count, detailed))
+        return parts
+
     async def track(request: Request) -> Response:
         headers = request.headers
         try:
@@ -744,18 +816,22 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             detailed, wanted = parse_request(headers.get("content-type"), await request.body())
         except BadRequest as bad:
             return refuse(400, bad.error, customer_id)
-        parts: list[bytes] = []
-        for entry in wanted:
-            number = entry.number
-            if not numbers.is_plausible(NAME, number):
-                parts.append(error_part(number, NUMBER_INVALID))
-                continue
-            shipment = sim.catalog.lookup(NAME, number)
-            count = shipment.visible_count(now) if shipment is not None else 0
-            if shipment is None or count == 0 or not _ships_within(shipment, entry):
-                parts.append(error_part(number, NUMBER_NOT_FOUND))
-                continue
-            parts.append(found_part(shipment, count, detailed))
+        decision = faulting.data_faults(request)
+        if decision.quirks or decision.lies:
+            parts = faulty_parts(wanted, detailed, now, decision)
+        else:
+            parts = []
+            for entry in wanted:
+                number = entry.number
+                if not numbers.is_plausible(NAME, number):
+                    parts.append(error_part(number, NUMBER_INVALID))
+                    continue
+                shipment = sim.catalog.lookup(NAME, number)
+                count = shipment.visible_count(now) if shipment is not None else 0
+                if shipment is None or count == 0 or not _ships_within(shipment, entry):
+                    parts.append(error_part(number, NUMBER_NOT_FOUND))
+                    continue
+                parts.append(found_part(shipment, count, detailed))
         head = b'{"transactionId":' + dumps(transaction_id())
         if customer_id is not None:
             head += b',"customerTransactionId":' + dumps(customer_id)
@@ -832,3 +908,188 @@ def _ships_within(shipment: Shipment, entry: Wanted) -> bool:
     if entry.ship_begin is not None and shipped < entry.ship_begin:
         return False
     return entry.ship_end is None or shipped <= entry.ship_end
+
+
+# --------------------------------------------------------------------------------------------
+# Data faults: lies and quirks in a 200 (NOTES §2.4-2.6, §6)
+# --------------------------------------------------------------------------------------------
+#
+# Lies
+#   ok_with_error    every targeted existing number answered as production answers an unknown
+#                    one: TRACKING.TRACKINGNUMBER.NOTFOUND inside the 200 [obs: NOTES §2.6,
+#                    §6.1].
+#   mixed_results    the same error for every other targeted existing number, from the first,
+#                    so a batch mixes good and "not found" results (NOTES §2.6 "Mixed
+#                    batches"); a batch with one targeted number gets the error for it, as
+#                    ok_with_error would.
+#   wrong_number     the answer is about the neighbouring label: the asked number's data
+#                    digits plus one, with the check digit of the same format (wrong_number)
+#                    [unverified: a choice; a mix-up of consecutive labels is the plausible
+#                    cause]. It shows that number's own parcel, or, when that number tracks
+#                    nothing, the asked scenario replayed under it.
+# Format quirks (the timeline ones come from simulator.quirks)
+#   missing_offsets  ISO times without their offset, "2026-03-02T09:00:00" (every scan date,
+#                    dateAndTimes, delivery windows) [unverified for FedEx: NOTES §6.5
+#                    documents offset-less times for USPS; FedEx has no GMT fields to drop].
+#   wrong_offsets    the wall-clock digits kept, the offset replaced by -06:00, the offset
+#                    FedEx pins SHIP dates to wherever the parcel is [obs: NOTES §2.4, §6.5];
+#                    where -06:00 is the place's true offset, +00:00 (UTC) [unverified]. SHIP
+#                    keeps its (already pinned) -06:00. With missing_offsets, no offset is left
+#                    to be wrong.
+#   unknown_codes    every scan's eventType and latestStatusDetail.code are "ZX", a code the
+#                    FX-CODES table lacks (NOTES §2.5); descriptions and the derived layer stay
+#                    so a client can fall back on them [unverified: code chosen].
+#   empty_events     scanEvents: [] while the status, dates and details stay; without
+#                    includeDetailedScans there is no list to empty.
+#   missing_optional_fields
+#                    nested locations thinned as NOTES §6.11 describes for FedEx: each
+#                    scanLocation keeps only its postalCode, and scan locationId,
+#                    latestStatusDetail.scanLocation, shipper/recipientInformation,
+#                    originLocation, lastUpdatedDestinationAddress and
+#                    deliveryDetails.actualDeliveryAddress are left out (all optional in
+#                    FX-SPEC: its response schemas require nothing).
+#   padded_number    trackingNumber (both places) with two leading zeros, the digits-only
+#                    padding FedEx's format allows [unverified: not in NOTES; integrators
+#                    report FedEx labels with 12-digit numbers written as "00" + number].
+#   lowercase_number FedEx numbers are digits (NOTES §2.8), so lower-casing them changes
+#                    nothing; the letters of the number's identity, trackingNumberUniqueId's
+#                    operating company ("…~fdeg"), are lower-cased instead [unverified].
+
+UNKNOWN_CODE = "ZX"
+"""A scan code absent from FX-CODES (NOTES §2.5) [unverified: chosen]."""
+
+WRONG_OFFSET = "-06:00"
+"""[obs: NOTES §2.4] the offset FedEx stamps SHIP dates with regardless of place."""
+
+_UTC_OFFSET = "+00:00"
+NUMBER_PADDING = "00"
+"""[unverified: not in NOTES] leading zeros seen on FedEx numbers by integrators."""
+
+_OPTIONAL_OBJECTS = (
+    "shipperInformation",
+    "recipientInformation",
+    "originLocation",
+    "lastUpdatedDestinationAddress",
+)
+
+Targets = Callable[[str, str], bool]
+
+
+def fault_targets(sim: Simulation, decision: Decision, scenario_of: Mapping[str, str]) -> Targets:
+    """Whether a fired lie or quirk (by mode) applies to a number of the request.
+
+    The decision names the faults that fired; each is looked up again to see whom it was
+    for: a scenario's fault targets that scenario's numbers (``scenario_of``: number ->
+    scenario), a fault matching a number targets that number, any other every number. A mode
+    no fault accounts for (the plan changed meanwhile) targets every number.
+    """
+    fired = frozenset(decision.fired)
+    everyone: set[str] = set()
+    some: dict[str, set[str]] = {}
+    for index, fault in enumerate(sim.faults.plan):
+        kind = fault.fault
+        if isinstance(kind, Lie | DataQuirk) and fault_id(fault, index, "global") in fired:
+            if fault.match.number is None:
+                everyone.add(kind.mode)
+            else:
+                some.setdefault(kind.mode, set()).add(fault.match.number)
+    for name in sorted(set(scenario_of.values())):
+        scenario = sim.catalog.scenarios.get(name)
+        mine = [n for n, s in scenario_of.items() if s == name]
+        for index, fault in enumerate(scenario.faults if scenario is not None else ()):
+            kind = fault.fault
+            if (
+                isinstance(kind, Lie | DataQuirk)
+                and fault_id(fault, index, f"scenario:{name}") in fired
+            ):
+                wanted = fault.match.number
+                some.setdefault(kind.mode, set()).update(
+                    n for n in mine if wanted is None or n == wanted
+                )
+    everyone.update((decision.lies | decision.quirks) - everyone - some.keys())
+
+    def applies(mode: str, number: str) -> bool:
+        return mode in everyone or number in some.get(mode, ())
+
+    return applies
+
+
+def wrong_number(number: str) -> str:
+    """The neighbouring label's number: data digits plus one, same format, valid check digit.
+
+    Deterministic; for a number of no known format, the next number of its length.
+    """
+    width = len(number) - 1
+    if width >= 1 and number.isdigit():
+        fmt = numbers.format_of(NAME, number)
+        data = int(number[:-1])
+        for step in range(1, 1000):
+            bumped = f"{(data + step) % 10**width:0{width}d}"
+            for check in "0123456789":
+                candidate = bumped + check
+                if candidate != number and numbers.format_of(NAME, candidate) == fmt:
+                    return candidate
+    return number + "0"  # not a FedEx number at all: any other will do
+
+
+def _no_offset(stamp: str) -> str:
+    return stamp[:19]
+
+
+def _wrong_offset(stamp: str) -> str:
+    if len(stamp) != 25:  # not "YYYY-MM-DDTHH:MM:SS±HH:MM": nothing to falsify
+        return stamp
+    return stamp[:19] + (WRONG_OFFSET if stamp[19:] != WRONG_OFFSET else _UTC_OFFSET)
+
+
+def _retime(result: dict[str, Any], change: Callable[[str], str], *, ship: bool) -> None:
+    for scan in result.get("scanEvents", ()):
+        scan["date"] = change(scan["date"])
+    for moment in result.get("dateAndTimes", ()):
+        if ship or moment["type"] != "SHIP":
+            moment["dateTime"] = change(moment["dateTime"])
+    for name in ("standardTransitTimeWindow", "estimatedDeliveryTimeWindow"):
+        window = result.get(name, {}).get("window", {})
+        for edge in ("begins", "ends"):
+            if edge in window:
+                window[edge] = change(window[edge])
+
+
+def _thin(result: dict[str, Any]) -> None:
+    for scan in result.get("scanEvents", ()):
+        scan["scanLocation"] = {"postalCode": scan["scanLocation"]["postalCode"]}
+        scan.pop("locationId", None)
+    result["latestStatusDetail"].pop("scanLocation", None)
+    for name in _OPTIONAL_OBJECTS:
+        result.pop(name, None)
+    result.get("deliveryDetails", {}).pop("actualDeliveryAddress", None)
+
+
+def apply_format_quirks(entry: dict[str, Any], modes: frozenset[str]) -> dict[str, Any]:
+    """A freshly rendered ``completeTrackResults[]`` entry with FedEx-format quirks applied.
+
+    Changes ``entry`` in place (render_result builds it afresh; the module's shared tables it
+    points to are never touched) and returns it.
+    """
+    result = entry["trackResults"][0]
+    if "empty_events" in modes and "scanEvents" in result:
+        result["scanEvents"] = []
+    if "unknown_codes" in modes:
+        for scan in result.get("scanEvents", ()):
+            scan["eventType"] = UNKNOWN_CODE
+        result["latestStatusDetail"]["code"] = UNKNOWN_CODE
+    if "missing_offsets" in modes:
+        _retime(result, _no_offset, ship=True)
+    elif "wrong_offsets" in modes:
+        _retime(result, _wrong_offset, ship=False)
+    if "missing_optional_fields" in modes:
+        _thin(result)
+    info = result["trackingNumberInfo"]
+    if "padded_number" in modes:
+        entry["trackingNumber"] = NUMBER_PADDING + entry["trackingNumber"]
+        info["trackingNumber"] = NUMBER_PADDING + info["trackingNumber"]
+    if "lowercase_number" in modes:
+        entry["trackingNumber"] = entry["trackingNumber"].lower()
+        info["trackingNumber"] = info["trackingNumber"].lower()
+        info["trackingNumberUniqueId"] = info["trackingNumberUniqueId"].lower()
+    return entry

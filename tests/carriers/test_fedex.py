@@ -80,7 +80,7 @@ DERIVED = {"OC": "IN", "PU": "PU", "AR": "IT", "DP": "IT", "IT": "IT", "OD": "IT
            "CC": "IT", "CH": "IT", "DL": "DL", "DE": "DE", "DY": "DY", "CD": "DY", "SE": "SE",
            "RS": "RS", "CA": "CA"}  # fmt: skip
 
-SCENARIOS = {s.name: s for s in load_paths([BUNDLED_SCENARIOS])}
+SCENARIOS = {s.name: s for s in load_paths([BUNDLED_SCENARIOS]) if not s.faults}
 
 
 def expected_type(event: Event) -> str:
