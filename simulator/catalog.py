@@ -95,6 +95,13 @@ class Catalog:
             return None
         return self.variant(scenario, h >> 48), t0, t0.timestamp()
 
+    def created(
+        self, carrier: str, number: str, scenario: str, t0: float, variant: int
+    ) -> Shipment:
+        """A shipment made at run time (admin API): a named scenario from a given start."""
+        start = datetime.fromtimestamp(t0, UTC)
+        return Shipment(self.variant(self.scenarios[scenario], variant), carrier, number, start, t0)
+
     def shipment(self, carrier: str, scenario_name: str, number: str, t0: datetime) -> Shipment:
         """A shipment of a named scenario for a number, started at ``t0``."""
         scenario = self.scenarios[scenario_name]

@@ -8,9 +8,11 @@ from collections.abc import Callable, Hashable, Iterable
 from simulator.catalog import Catalog
 from simulator.clock import Clock
 from simulator.faults import Fault, FaultBook, FaultRegistry
+from simulator.journal import Journal
 from simulator.scenario import Scenario
 from simulator.settings import Settings
 from simulator.store import MemoryStore, Store
+from simulator.timeline import Shipment
 from simulator.tokens import TokenIssuer
 
 
@@ -51,7 +53,18 @@ class Simulation:
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
         self._rendered: dict[Hashable, bytes] = {}
+        self.journal = Journal(settings.journal_limit)
+        self.creators: set[str] = set()
+        """Tenants that created shipments (lets every other lookup skip the store)."""
         self._rendered_bytes = 0
+
+    def lookup(self, carrier: str, number: str, tenant: str) -> Shipment | None:
+        """The shipment a tenant sees for a number: one it created, else the catalog's."""
+        if tenant in self.creators:
+            made = self.store.get_shipment(tenant, carrier, number)
+            if made is not None:
+                return self.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
+        return self.catalog.lookup(carrier, number)
 
     def accepts(self, carrier: str, client_id: str, secret: str | None) -> bool:
         """Whether a credential may log in (any, unless the settings list credentials)."""

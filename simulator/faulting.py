@@ -14,6 +14,7 @@ import asyncio
 import random
 import socket
 import struct
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -115,18 +116,35 @@ def wrap(
     carrier = module.NAME
     faults: Faults = sim.faults
 
+    journal = sim.journal
+
     async def faulty(request: Request) -> Response:
+        started = time.perf_counter()
+        response, fired = await _answer(request)
+        body = await request.body() if request.method in ("POST", "PUT") else b""
+        journal.record(
+            carrier=carrier,
+            endpoint=endpoint_kind,
+            scope=request.scope,
+            body=body,
+            status=response.status_code,
+            started=started,
+            faults=fired,
+        )
+        return response
+
+    async def _answer(request: Request) -> tuple[Response, tuple[str, ...]]:
         global_faults = faults.active_for(carrier, _NONE)
         if not global_faults and not faults.any_scenario:
-            return await endpoint(request)
+            return await endpoint(request), ()
         tenant, nums = await module.describe(request)
         scenarios = _NONE
         if faults.may_involve(carrier, nums):
             scenarios = frozenset(
-                s.scenario.name for n in nums if (s := sim.catalog.lookup(carrier, n)) is not None
+                s.scenario.name for n in nums if (s := sim.lookup(carrier, n, tenant)) is not None
             )
         if not global_faults and not faults.active_for(carrier, scenarios):
-            return await endpoint(request)
+            return await endpoint(request), ()
         info = RequestInfo(
             carrier=carrier,
             endpoint=endpoint_kind,
@@ -138,7 +156,7 @@ def wrap(
         )
         decision = faults.decide(info)
         if decision is CLEAN:
-            return await endpoint(request)
+            return await endpoint(request), ()
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.rate_limited is not None:
@@ -152,9 +170,9 @@ def wrap(
             request.state.faults = decision
             response = await endpoint(request)
         if decision.body is None and decision.connection is None:
-            return response
+            return response, decision.fired
         seed = seed_int(sim.settings.seed, tenant, *decision.fired, *nums)
-        return Broken(response, decision.body, decision.connection, seed)
+        return Broken(response, decision.body, decision.connection, seed), decision.fired
 
     return faulty
 

@@ -25,6 +25,17 @@ class ClockState:
         return self.anchor_sim + (real - self.anchor_real) * self.rate
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedShipment:
+    """A shipment a tenant created at run time: which scenario, from when, which variant."""
+
+    carrier: str
+    number: str
+    scenario: str
+    t0: float
+    variant: int
+
+
 class Store(Protocol):
     """What the simulator keeps per tenant."""
 
@@ -33,6 +44,18 @@ class Store(Protocol):
 
     def set_clock(self, tenant: str, state: ClockState | None) -> None:
         """Replace the tenant's clock (None: follow the server clock again)."""
+
+    def add_shipment(self, tenant: str, shipment: CreatedShipment) -> None:
+        """Keep a shipment the tenant created."""
+
+    def get_shipment(self, tenant: str, carrier: str, number: str) -> CreatedShipment | None:
+        """A shipment the tenant created, if any."""
+
+    def shipments(self, tenant: str) -> list[CreatedShipment]:
+        """The shipments the tenant created, oldest first."""
+
+    def delete_shipment(self, tenant: str, carrier: str, number: str) -> bool:
+        """Forget a created shipment; whether it existed."""
 
     def tenants(self) -> list[str]:
         """Tenants that have state."""
@@ -47,6 +70,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._clocks: dict[str, ClockState] = {}
+        self._shipments: dict[str, dict[tuple[str, str], CreatedShipment]] = {}
 
     def get_clock(self, tenant: str) -> ClockState | None:
         """The tenant's clock, or None while it follows the server clock."""
@@ -60,14 +84,36 @@ class MemoryStore:
             else:
                 self._clocks[tenant] = state
 
+    def add_shipment(self, tenant: str, shipment: CreatedShipment) -> None:
+        """Keep a shipment the tenant created."""
+        with self._lock:
+            own = self._shipments.setdefault(tenant, {})
+            own[(shipment.carrier, shipment.number)] = shipment
+
+    def get_shipment(self, tenant: str, carrier: str, number: str) -> CreatedShipment | None:
+        """A shipment the tenant created, if any."""
+        own = self._shipments.get(tenant)
+        return None if own is None else own.get((carrier, number))
+
+    def shipments(self, tenant: str) -> list[CreatedShipment]:
+        """The shipments the tenant created, oldest first."""
+        return list(self._shipments.get(tenant, {}).values())
+
+    def delete_shipment(self, tenant: str, carrier: str, number: str) -> bool:
+        """Forget a created shipment; whether it existed."""
+        with self._lock:
+            return self._shipments.get(tenant, {}).pop((carrier, number), None) is not None
+
     def tenants(self) -> list[str]:
         """Tenants that have state."""
-        return sorted(self._clocks)
+        return sorted(set(self._clocks) | {t for t, s in self._shipments.items() if s})
 
     def reset(self, tenant: str | None = None) -> None:
         """Drop one tenant's state, or everything."""
         with self._lock:
             if tenant is None:
                 self._clocks.clear()
+                self._shipments.clear()
             else:
                 self._clocks.pop(tenant, None)
+                self._shipments.pop(tenant, None)

@@ -45,6 +45,20 @@ Production versus spec, and which one is imitated:
   The spec's 200 schema cannot hold any client-credentials body (see the tests); the body
   copies the spec's own example field for field.
 
+Faults (``simulator.faulting``; the section "Fault hooks" at the end has the details):
+
+* ``error_response``: the token endpoint answers every status in the RFC 6749 shape of its
+  live errors [obs: KAR-USPS; spec StandardErrorResponse], the tracking APIs in their error
+  envelope with the ``apiVersion`` of the API called (``/tracking/v3`` or ``/tracking/v3r2``):
+  401 as the live scope refusal [obs: USPS-ISS #56], 429 as the live quota body [obs:
+  magento/magento2 #40394], 404 as each API's not-found body, the rest with the Error
+  Inventory's "General Errors" texts [NOTES §3.6].
+* Lies: ``ok_with_error`` is the error inside a 200 (3.0: the 150001 body with HTTP 200;
+  3.2: every found number as a ``statusCode`` 404 item in a 200); ``mixed_results`` is the
+  3.2 ``207`` with every second found number answered as a 404 item (one number: as
+  ``ok_with_error``); ``wrong_number`` answers for the next valid number of the same format.
+* Format quirks: see :func:`distort_detail`, :func:`distort_summary`, :func:`distort_v3r2`.
+
 Choices the sources leave open are marked [unverified] in the tables below.
 """
 
@@ -54,6 +68,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -64,7 +79,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from simulator import numbers
+from simulator import faulting, numbers, quirks
 from simulator.carriers.common import (
     basic_credentials,
     dumps,
@@ -75,6 +90,7 @@ from simulator.carriers.common import (
     tenant_for,
 )
 from simulator.engine import Simulation
+from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Place, Shipment, seed_int
 from simulator.tokens import TokenError, bearer
@@ -866,21 +882,21 @@ _NOT_FOUND_V3: dict[tuple[str, bool], bytes] = {
     (code, False): dumps(_subcode_body(API_V3, 400, code, text))
     for code, text in _NOT_FOUND_TEXTS.items()
 }
-_NOT_FOUND_V3.update(
-    {
-        # [spec] 404 "Resource Not Found" with the ErrorMessage schema; the subcode and its
-        # text are kept so a client can still tell the two cases apart [unverified].
-        (code, True): dumps(
-            envelope(
-                API_V3,
-                404,
-                "Resource Not Found",
-                [{"status": "404", "code": code, "title": text, "detail": ""}],
-            )
-        )
-        for code, text in _NOT_FOUND_TEXTS.items()
-    }
-)
+
+
+def _spec_not_found_body(code: str) -> dict[str, Any]:
+    # [spec] 404 "Resource Not Found" with the ErrorMessage schema; the subcode and its
+    # text are kept so a client can still tell the two cases apart [unverified].
+    text = _NOT_FOUND_TEXTS[code]
+    return envelope(
+        API_V3,
+        404,
+        "Resource Not Found",
+        [{"status": "404", "code": code, "title": text, "detail": ""}],
+    )
+
+
+_NOT_FOUND_V3.update({(code, True): dumps(_spec_not_found_body(code)) for code in _NOT_FOUND_TEXTS})
 
 
 def _batch_not_found_error() -> dict[str, Any]:
@@ -1139,6 +1155,9 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         if shipment is None or count == 0:
             subcode = "150001" if numbers.is_valid(NAME, number) or shipment else "150002"
             return raw(not_found_v3(subcode, spec_not_found), 404 if spec_not_found else 400)
+        decision = faulting.data_faults(request)
+        if decision.lies or decision.quirks:
+            return faulted_v3(shipment, count, mode, decision)
         render: Callable[[Shipment, int], dict[str, Any]] = (
             render_detail if mode == "DETAIL" else render_summary
         )
@@ -1179,6 +1198,9 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             return respond(
                 envelope(API_V3R2, 404, "", [_batch_not_found_error() for _ in found]), 404
             )
+        decision = faulting.data_faults(request)
+        if decision.lies or decision.quirks:
+            return faulted_batch(found, decision)
         multi = hits < len(found)
         parts = [
             dumps(batch_not_found_item(number))
@@ -1192,6 +1214,56 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         return sim.rendered(
             (shipment.key, count, "v3r2", multi),
             lambda: dumps(render_v3r2(shipment, count, multi)),
+        )
+
+    # Data faults (lies and quirks): off the clean path, and cached under keys that name
+    # them, so clean and faulted bodies never mix.
+
+    def faulted_v3(shipment: Shipment, count: int, mode: str, decision: Decision) -> Response:
+        lies, wanted = decision.lies, decision.quirks
+        if lies & _NOT_FOUND_LIES:
+            # One number: its error, as production words it, inside a 200 [unverified].
+            return raw(not_found_v3("150001", spec_not_found))
+        shown, shown_count = _faulted_timeline(shipment, count, decision)
+        detailed = mode == "DETAIL"
+
+        def render() -> bytes:
+            if detailed:
+                return dumps(distort_detail(render_detail(shown, shown_count), shown, wanted))
+            return dumps(distort_summary(render_summary(shown, shown_count), shown, wanted))
+
+        return raw(sim.rendered((shown.key, shown_count, "v3", mode, wanted, lies), render))
+
+    def faulted_batch(
+        found: list[tuple[str, Shipment | None, int]], decision: Decision
+    ) -> Response:
+        lies = decision.lies
+        hits = [i for i, (_, shipment, _) in enumerate(found) if shipment is not None]
+        hidden: set[int] = set()
+        status: int | None = None
+        if "ok_with_error" in lies or ("mixed_results" in lies and len(hits) < 2):
+            # Every found number as a 404 item, and still HTTP 200 [unverified].
+            hidden, status = set(hits), 200
+        elif "mixed_results" in lies:
+            # The 207 of NOTES §3.4, with every second found number "not found".
+            hidden, status = set(hits[1::2]), 207
+        if status is None:
+            status = 207 if len(hits) < len(found) else 200
+        multi = status == 207
+        parts = [
+            dumps(batch_not_found_item(number))
+            if shipment is None or i in hidden
+            else faulted_item(shipment, count, multi, decision)
+            for i, (number, shipment, count) in enumerate(found)
+        ]
+        return raw(b"[" + b",".join(parts) + b"]", status)
+
+    def faulted_item(shipment: Shipment, count: int, multi: bool, decision: Decision) -> bytes:
+        shown, shown_count = _faulted_timeline(shipment, count, decision)
+        wanted = decision.quirks
+        return sim.rendered(
+            (shown.key, shown_count, "v3r2", multi, wanted, decision.lies),
+            lambda: dumps(distort_v3r2(render_v3r2(shown, shown_count, multi), shown, wanted)),
         )
 
     return [
@@ -1251,3 +1323,332 @@ def _batch_items(data: Any) -> tuple[list[str], list[dict[str, Any]]]:
             numbers_.append(numbers.normalize(number))
         found += _optional_field_problems(item, at)
     return numbers_, found
+
+
+# --------------------------------------------------------------------------------------------
+# Data faults: USPS-format quirks and lies (simulator.faulting.data_faults)
+# --------------------------------------------------------------------------------------------
+
+_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
+"""Lies that answer found numbers with USPS's not-found form."""
+
+UNKNOWN_EVENT_CODE = "ZZ"
+"""``unknown_codes``: an ``eventCode`` on no list of NOTES §3.5 (Pub 199 scan codes)
+[unverified: any code USPS adds later looks like this to a client]."""
+
+WRONG_OFFSET_V3, WRONG_OFFSET_V3_ALT = "+00:00", "-05:00"
+WRONG_OFFSET_V3R2, WRONG_OFFSET_V3R2_ALT = "+0:00", "-5:00"
+"""``wrong_offsets``: the offset every scan claims, whatever its place: UTC, as if the
+local wall time were GMT (NOTES §6 item 5: USPS's GMT fields already mix local and UTC
+values); scans really at UTC get US Eastern instead [unverified: no source names the wrong
+offset]. Each form is the one its API prints (``-06:00`` in 3.0, ``-7:00`` in 3.2)."""
+
+PADDED_WIDTH = 34
+"""``padded_number`` for numbers without a routing-code form: right-padded with spaces to
+the longest number the API takes (34, NOTES §3.3), as a fixed-width field prints it
+[unverified]."""
+
+ROUTED_FORMATS = frozenset({"impb22", "impb26"})
+"""IMpb numbers that take the ``420`` + ZIP5 routing prefix (30 / 34 digits, NOTES §3.8)."""
+
+_PLACE_FIELDS_V3 = ("eventCountry", "eventCity", "eventState", "eventZIP", "firm", "name")
+_PLACE_FIELDS_V3R2 = (
+    "eventCity", "eventCountry", "eventState", "eventZIPCode", "firm", "recipientName",
+)  # fmt: skip
+_ZIP5 = re.compile(r"[0-9]{5}", re.ASCII).fullmatch
+
+
+def other_number(number: str) -> str:
+    """Another valid number of the same format, derived from ``number`` (``wrong_number``).
+
+    The last serial digit is stepped and the check digit recomputed, so an IMpb stays an
+    IMpb of the same mailer (its neighbour mail piece) and an S10 keeps its service and
+    country. A number of no known format has its last character stepped.
+    """
+    fmt = numbers.format_of(NAME, number)
+    digits = [i for i, c in enumerate(number) if c.isdigit()]
+    if fmt is None or len(digits) < 2:
+        return number[:-1] + _next_char(number[-1])
+    serial, check = digits[-2], digits[-1]
+    stepped = number[:serial] + _next_char(number[serial]) + number[serial + 1 :]
+    for d in "0123456789":
+        candidate = stepped[:check] + d + stepped[check + 1 :]
+        if numbers.format_of(NAME, candidate) == fmt:
+            return candidate
+    return stepped  # unreachable for the formats of numbers.py: one check digit fits
+
+
+def _next_char(c: str) -> str:
+    if c.isdigit():
+        return str((int(c) + 1) % 10)
+    if "A" <= c <= "Z":
+        return chr((ord(c) - ord("A") + 1) % 26 + ord("A"))
+    return "0"
+
+
+def relabelled(shipment: Shipment, number: str) -> Shipment:
+    """The same parcel's timeline under another number (whose mail-piece id follows it)."""
+    return Shipment(shipment.variant, shipment.carrier, number, shipment.t0)
+
+
+def _faulted_timeline(shipment: Shipment, count: int, decision: Decision) -> tuple[Shipment, int]:
+    if "wrong_number" in decision.lies:
+        shipment = relabelled(shipment, other_number(shipment.number))
+    return quirks.apply(shipment, count, decision.quirks)
+
+
+def padded_number(shipment: Shipment, number: str) -> str:
+    """``padded_number``: the number as its routing-code form when it has one, else padded.
+
+    An IMpb-22/26 to a US ZIP becomes ``420`` + ZIP5 + IMpb, the 30/34-digit form a label's
+    barcode carries (NOTES §3.8), so the answer no longer equals the number asked; other
+    numbers (legacy 20, already routed, S10) are right-padded with spaces.
+    """
+    place = shipment.recipient.place
+    zip5 = place.postal_code[:5] if place.country == "US" else ""
+    if numbers.format_of(NAME, number) in ROUTED_FORMATS and _ZIP5(zip5):
+        return "420" + zip5 + number
+    return number.ljust(PADDED_WIDTH)
+
+
+def _shown_number(shipment: Shipment, wanted: frozenset[str]) -> str:
+    number = shipment.number
+    if "lowercase_number" in wanted:
+        # Only S10 numbers have letters; a digit has no lower case [unverified quirk form].
+        number = number.lower()
+    if "padded_number" in wanted:
+        number = padded_number(shipment, number)
+    return number
+
+
+def _wrong(real: str, wrong: str, alternative: str) -> str:
+    return wrong if real != wrong else alternative
+
+
+def distort_detail(
+    body: dict[str, Any], shipment: Shipment, wanted: frozenset[str]
+) -> dict[str, Any]:
+    """The 3.0 DETAIL quirks, in place (timeline quirks are already in the events).
+
+    * missing_offsets: no scan has ``GMTTimestamp``/``GMTOffset``, as live pre-shipment and
+      partner scans (NOTES §3.4); only the offset-less local ``eventTimestamp`` is left.
+    * wrong_offsets: ``GMTOffset`` no longer matches the place (see ``WRONG_OFFSET_V3``);
+      ``GMTTimestamp`` stays right, so the two disagree with ``eventTimestamp``.
+    * unknown_codes: the newest scan's ``eventCode`` is ``UNKNOWN_EVENT_CODE``; its
+      ``eventType`` and the status texts stay.
+    * empty_events: found, with its status, and ``trackingEvents`` empty.
+    * missing_optional_fields: every scan's place and signer are explicit nulls, as live
+      partner scans (NOTES §6 item 11; 3.0 writes absent values as null, NOTES §3.4), and
+      the expected delivery is gone. TrackingDetails requires no field [spec].
+    * padded_number / lowercase_number: ``trackingNumber`` (see :func:`padded_number`).
+    """
+    events: list[dict[str, Any]] = body["trackingEvents"]
+    if "empty_events" in wanted:
+        events.clear()
+    for event in events:
+        if "missing_offsets" in wanted:
+            event.pop("GMTTimestamp", None)
+            event.pop("GMTOffset", None)
+        if "wrong_offsets" in wanted and "GMTOffset" in event:
+            event["GMTOffset"] = _wrong(event["GMTOffset"], WRONG_OFFSET_V3, WRONG_OFFSET_V3_ALT)
+        if "missing_optional_fields" in wanted:
+            event.update(dict.fromkeys(_PLACE_FIELDS_V3))
+    if "unknown_codes" in wanted and events:
+        events[0]["eventCode"] = UNKNOWN_EVENT_CODE
+    if "missing_optional_fields" in wanted:
+        body.pop("expectedDeliveryTimeStamp", None)
+    body["trackingNumber"] = _shown_number(shipment, wanted)
+    return body
+
+
+def distort_summary(
+    body: dict[str, Any], shipment: Shipment, wanted: frozenset[str]
+) -> dict[str, Any]:
+    """The 3.0 SUMMARY quirks, in place. SUMMARY has no codes, offsets or place fields, so
+    those quirks leave it as it is; empty_events empties ``eventSummaries``,
+    missing_optional_fields drops ``expectedDeliveryDate``, and the number quirks change
+    ``trackingNumber``."""
+    if "empty_events" in wanted:
+        body["eventSummaries"] = []
+    if "missing_optional_fields" in wanted:
+        body.pop("expectedDeliveryDate", None)
+    body["trackingNumber"] = _shown_number(shipment, wanted)
+    return body
+
+
+def distort_v3r2(
+    item: dict[str, Any], shipment: Shipment, wanted: frozenset[str]
+) -> dict[str, Any]:
+    """The 3.2 quirks on one TrackingDetail, in place.
+
+    * missing_offsets: ``eventTimestamp`` loses its offset (the 3.0 form) and the GMT fields
+      go.
+    * wrong_offsets: ``eventTimestamp`` keeps its local wall time under the wrong offset and
+      ``GMTOffset`` says the same (see ``WRONG_OFFSET_V3R2``); ``GMTTimestamp`` stays right.
+    * unknown_codes, empty_events: as in :func:`distort_detail`.
+    * missing_optional_fields: scans without place or signer fields, and no
+      ``deliveryDateExpectation`` or ``servicesEligibility`` objects (all optional [spec];
+      3.2 omits absent values).
+    * padded_number / lowercase_number: ``trackingNumber``.
+    """
+    events: list[dict[str, Any]] = item["trackingEvents"]
+    if "empty_events" in wanted:
+        events.clear()
+    for event in events:
+        stamp: str = event["eventTimestamp"]
+        local, offset = stamp[:19], stamp[19:]
+        if "missing_offsets" in wanted:
+            event["eventTimestamp"] = local
+            event.pop("GMTTimestamp", None)
+            event.pop("GMTOffset", None)
+        if "wrong_offsets" in wanted and offset:
+            wrong = _wrong(offset, WRONG_OFFSET_V3, WRONG_OFFSET_V3_ALT)
+            event["eventTimestamp"] = local + wrong
+            event["GMTOffset"] = (
+                WRONG_OFFSET_V3R2 if wrong == WRONG_OFFSET_V3 else WRONG_OFFSET_V3R2_ALT
+            )
+        if "missing_optional_fields" in wanted:
+            for key in _PLACE_FIELDS_V3R2:
+                event.pop(key, None)
+    if "unknown_codes" in wanted and events:
+        events[0]["eventCode"] = UNKNOWN_EVENT_CODE
+    if "missing_optional_fields" in wanted:
+        item.pop("deliveryDateExpectation", None)
+        item.pop("servicesEligibility", None)
+    item["trackingNumber"] = _shown_number(shipment, wanted)
+    return item
+
+
+# --------------------------------------------------------------------------------------------
+# Fault hooks (simulator.faulting.CarrierFaults)
+# --------------------------------------------------------------------------------------------
+
+GENERAL_ERRORS: dict[int, str] = {
+    400: BAD_REQUEST_MESSAGE,
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    502: "BAD_GATEWAY",  # [unverified] not on the Error Inventory's list
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",  # [unverified] not on the Error Inventory's list
+}
+"""The Error Inventory's "General Errors" text per status [NOTES §3.6]."""
+
+QUOTA_MESSAGE = (
+    "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry and a "
+    "representative will assist."
+)
+QUOTA_TITLE = "Too Many Requests."
+QUOTA_DETAIL = "Quota limit exceeded."
+"""The live 429 [obs: NOTES §3.6, magento/magento2 #40394]. The source cuts the detail off
+after "Quota l"; the rest of ``QUOTA_DETAIL`` is [unverified]."""
+
+_TOKEN_FAULT_ERRORS = {401: "invalid_client", 403: "unauthorized_client"}
+"""RFC 6749 ``error`` per status on the token endpoint; the others say ``invalid_request``,
+the one code of the spec's enum that is not about credentials or grants (the spec declares
+this shape for 429 and 503 too, but its enum has no code for them) [unverified]."""
+
+_FAULT_TARGET: ContextVar[tuple[str, tuple[str, ...]]] = ContextVar(
+    "usps_fault_target", default=(API_V3, ())
+)
+"""(API, numbers) of the request being faulted. ``error_response`` is not told which of the
+two tracking APIs it answers for, yet each writes its own ``apiVersion``; ``describe``,
+which the fault wrapper always awaits first in the same context, records it here."""
+
+
+def token_fault_body(status: int) -> dict[str, Any]:
+    """A fault's answer on the token endpoint: RFC 6749 shape [spec; obs: KAR-USPS]."""
+    if status == 401:
+        description = "Client authentication failed."  # [obs: KAR-USPS]
+    elif status == 429:
+        description = QUOTA_MESSAGE  # token calls count against the quota (NOTES §3.7)
+    else:
+        description = GENERAL_ERRORS[status]
+    return {
+        "error": _TOKEN_FAULT_ERRORS.get(status, "invalid_request"),
+        "error_description": description,
+        "error_uri": ERROR_URI,
+    }
+
+
+def track_fault_body(api: str, status: int, asked: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A fault's answer on a tracking API, in its error envelope [spec ErrorMessage]."""
+    if status == 401:
+        # Whether the token expired or the app was revoked, USPS says the same [obs:
+        # USPS-ISS #56], and so does this module for every token problem.
+        return envelope(api, 401, UNAUTHORIZED_MESSAGE, [])
+    if status == 429:
+        return envelope(api, 429, QUOTA_MESSAGE, [{"title": QUOTA_TITLE, "detail": QUOTA_DETAIL}])
+    if status == 404:
+        if api == API_V3R2:
+            # [obs: USPS-ISS #82] one entry per number asked, as "nothing found" answers.
+            return envelope(api, 404, "", [_batch_not_found_error() for _ in asked or ("",)])
+        return _spec_not_found_body("150001")
+    # [obs: USPS-FIX 150001 body; verbb/postie #167, a live 403] the message repeated as
+    # the title with an empty detail; the texts are the General Errors ones [NOTES §3.6].
+    text = GENERAL_ERRORS[status]
+    return envelope(api, status, text, [{"title": text, "detail": ""}])
+
+
+def error_response(
+    status: int, endpoint: str, retry_after: int | None, reason: str | None
+) -> Response:
+    """A fault's HTTP error as USPS sends it (``reason`` does not change USPS's words)."""
+    headers: dict[str, str] = {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers.update(WWW_AUTHENTICATE)
+    if endpoint == "token":
+        body = token_fault_body(status)
+    else:
+        api, asked = _FAULT_TARGET.get()
+        body = track_fault_body(api, status, asked)
+    return respond(body, status, headers)
+
+
+async def _login_id(request: Request) -> str:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fields: Any = {}
+    if ctype == "application/x-www-form-urlencoded":
+        fields = await form_body(request) or {}
+    elif ctype == "application/json" or ctype.endswith("+json"):
+        ok, data = await _json(request)
+        fields = data if ok and isinstance(data, dict) else {}
+    client_id = fields.get("client_id")
+    if isinstance(client_id, str) and client_id:
+        return client_id
+    basic = basic_credentials(request.headers.get("authorization"))
+    return basic[0] if basic is not None else ""
+
+
+async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
+    """(tenant, tracking numbers) of a request, best effort, never raising."""
+    try:
+        path = request.url.path
+        if path.endswith(TOKEN_PATH):
+            return tenant_for(request, await _login_id(request)), ()
+        api = API_V3R2 if path.endswith(BATCH_PATH) else API_V3
+        _FAULT_TARGET.set((api, ()))
+        sim: Simulation = request.app.state.sim
+        try:
+            tenant = sim.tokens.decode(bearer(request.headers.get("authorization")), NAME).tenant
+        except TokenError:
+            tenant = tenant_for(request, "")
+        asked: tuple[str, ...] = ()
+        if api == API_V3:
+            asked = (numbers.normalize(request.path_params["trackingNumber"]),)
+        else:
+            ok, data = await _json(request)
+            if ok and isinstance(data, list):
+                asked = tuple(
+                    numbers.normalize(item["trackingNumber"])
+                    for item in data
+                    if isinstance(item, dict) and isinstance(item.get("trackingNumber"), str)
+                )
+        _FAULT_TARGET.set((api, asked))
+        return tenant, asked
+    except Exception:  # a fault hook must never be the reason a request fails
+        return "", ()
