@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import ModuleType
 
 from starlette.applications import Starlette
@@ -9,43 +10,56 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from simulator import carriers, faulting
+from simulator import admin, carriers, faulting
+from simulator.control import Control
 from simulator.engine import Simulation
 from simulator.loader import load_fault_plan, load_paths
 from simulator.settings import Settings, settings_from_env
 
 
-async def _unknown_path(request: Request, exc: Exception) -> Response:
-    return JSONResponse(
-        {
-            "error": "no simulated carrier endpoint at this path",
-            "path": request.url.path,
-            "hint": "see the README's table of carrier paths; prefixes /ups, /fedex, /usps, "
-            "/dhl are optional",
-        },
-        status_code=404,
-    )
-
-
-async def _wrong_method(request: Request, exc: Exception) -> Response:
-    return JSONResponse(
-        {"error": f"method {request.method} not allowed at {request.url.path}"},
-        status_code=405,
-    )
-
-
 def create_app(sim: Simulation) -> Starlette:
-    """A Starlette app serving every carrier, at the root and under ``/<carrier>``."""
-    routes: list[BaseRoute] = []
+    """A Starlette app serving every carrier, at the root and under ``/<carrier>``, with the
+    admin API under ``/__admin``."""
+    control = Control(sim)
+
+    async def unknown_path(request: Request, exc: Exception) -> Response:
+        # Unmatched requests are journaled too: "what did my test call?" has an answer.
+        body = await request.body()
+        sim.journal.record(
+            carrier=None,
+            endpoint=None,
+            scope=request.scope,
+            body=body,
+            status=404,
+            started=time.perf_counter(),
+        )
+        return JSONResponse(
+            {
+                "error": "no simulated carrier endpoint at this path",
+                "path": request.url.path,
+                "hints": control.near_misses_for_path(request.url.path),
+            },
+            status_code=404,
+        )
+
+    async def wrong_method(request: Request, exc: Exception) -> Response:
+        return JSONResponse(
+            {"error": f"method {request.method} not allowed at {request.url.path}"},
+            status_code=405,
+        )
+
+    routes: list[BaseRoute] = admin.routes(control, sim.settings.admin_token)
     for name, module in carriers.MODULES.items():
         own = [_with_faults(sim, module, r) for r in module.routes(sim)]
         routes.extend(own)
         routes.append(Mount(f"/{name}", routes=own))
     app = Starlette(
         routes=routes,
-        exception_handlers={404: _unknown_path, 405: _wrong_method},
+        exception_handlers={404: unknown_path, 405: wrong_method},
     )
     app.state.sim = sim
+    app.state.control = control
+    control.app = app
     return app
 
 

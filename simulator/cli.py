@@ -106,6 +106,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(
+        "--reload",
+        action="store_true",
+        help="watch the scenario files; apply changes without a restart (a broken file is "
+        "reported and the last good version keeps serving)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("CARRIERSIM_ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' for /__admin (required when --host is "
+        "not a loopback address; default: $CARRIERSIM_ADMIN_TOKEN)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
 
@@ -200,6 +213,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -212,7 +228,15 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"{p}: no such file or directory", file=sys.stderr)
         return 2
     # Every worker must agree on the clock start and the token secret.
+    if args.host not in LOOPBACK and not args.admin_token:
+        print(
+            f"--host {args.host} exposes the admin API (/__admin) beyond this machine; "
+            "pass --admin-token TOKEN (clients then send 'Authorization: Bearer TOKEN')",
+            file=sys.stderr,
+        )
+        return 2
     settings = Settings(
+        admin_token=args.admin_token,
         scenario_paths=tuple(args.scenarios),
         fault_paths=tuple(args.faults),
         seed=args.seed,
@@ -236,6 +260,9 @@ def _serve(args: argparse.Namespace) -> int:
     # per-request garbage collections only walk per-request objects.
     gc.collect()
     gc.freeze()
+    if args.workers > 1 and args.reload:
+        print("--reload works with one worker; drop --workers or --reload", file=sys.stderr)
+        return 2
     if args.workers > 1:
         os.environ[SETTINGS_ENV] = settings_to_env(settings)
         uvicorn.run(
@@ -249,9 +276,23 @@ def _serve(args: argparse.Namespace) -> int:
             http=PROTOCOL,
         )
     else:
-        uvicorn.Server(
-            config(app, args.host, args.port, log_level=args.log_level, access_log=args.access_log)
-        ).run()
+        stop_watching = None
+        if args.reload:
+            from simulator import reload
+
+            def report(message: str) -> None:
+                print(f"carriersim: {message}", file=sys.stderr, flush=True)
+
+            stop_watching = reload.start(app.state.control, settings.scenario_paths, report)
+        try:
+            uvicorn.Server(
+                config(
+                    app, args.host, args.port, log_level=args.log_level, access_log=args.access_log
+                )
+            ).run()
+        finally:
+            if stop_watching is not None:
+                stop_watching()
     return 0
 
 

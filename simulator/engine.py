@@ -31,31 +31,38 @@ class Simulation:
         self.settings = settings
         self.store: Store = store if store is not None else MemoryStore()
         self.clock = clock if clock is not None else Clock(self.store, settings.clock_start)
-        self.catalog = Catalog(
-            scenarios,
-            seed=settings.seed,
-            epoch=self.clock.start,
-            mix=settings.mix,
-            variants=settings.variants,
-            cache_size=settings.shipment_cache,
-        )
-        faulty = [s for s in self.catalog.scenarios.values() if s.faults]
-        self.faults = FaultRegistry(
-            FaultBook(settings.seed),
-            tuple(faults),
-            {s.name: s.faults for s in faulty},
-            any_number=settings.mix is not False and any(s.weight > 0 for s in faulty),
-            numbers={
-                carrier: {n for n, s in declared.items() if s.faults}
-                for carrier, declared in self.catalog.declared.items()
-            },
-        )
+        self.faults = FaultRegistry(FaultBook(settings.seed), tuple(faults))
+        self._rendered: dict[Hashable, bytes] = {}
+        self._rendered_bytes = 0
+        self.use_scenarios(scenarios)
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
-        self._rendered: dict[Hashable, bytes] = {}
         self.journal = Journal(settings.journal_limit)
         self.creators: set[str] = set()
         """Tenants that created shipments (lets every other lookup skip the store)."""
+
+    def use_scenarios(self, scenarios: Iterable[Scenario]) -> None:
+        """Serve these scenarios from now on (start-up and live reload)."""
+        catalog = Catalog(
+            scenarios,
+            seed=self.settings.seed,
+            epoch=self.clock.start,
+            mix=self.settings.mix,
+            variants=self.settings.variants,
+            cache_size=self.settings.shipment_cache,
+        )
+        faulty = [s for s in catalog.scenarios.values() if s.faults]
+        self.faults.set_scenarios(
+            {s.name: s.faults for s in faulty},
+            any_number=self.settings.mix is not False and any(s.weight > 0 for s in faulty),
+            numbers={
+                carrier: {n for n, s in declared.items() if s.faults}
+                for carrier, declared in catalog.declared.items()
+            },
+        )
+        self.catalog = catalog
+        # Bodies are keyed by scenario name: a changed scenario must never serve old bytes.
+        self._rendered = {}
         self._rendered_bytes = 0
 
     def lookup(self, carrier: str, number: str, tenant: str) -> Shipment | None:

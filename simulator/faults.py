@@ -495,6 +495,20 @@ class FaultRegistry:
         """Whether some scenario declares faults of its own."""
         return bool(self._scenarios)
 
+    def set_scenarios(
+        self,
+        scenario_faults: dict[str, tuple[Fault, ...]],
+        *,
+        any_number: bool,
+        numbers: dict[str, set[str]],
+    ) -> None:
+        """Replace the scenarios' own faults (start-up and live reload)."""
+        with self._lock:
+            self._scenarios = {k: v for k, v in scenario_faults.items() if v}
+            self._any_number = any_number
+            self._numbers = numbers
+            self._refresh()
+
     def may_involve(self, carrier: str, numbers: Sequence[str]) -> bool:
         """Whether a request for these numbers could play a scenario that has faults."""
         if self._any_number:

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -109,6 +109,7 @@ class Journal:
     def __init__(self, limit: int = 5000) -> None:
         self.limit = limit
         self._entries: deque[Entry] = deque(maxlen=limit)
+        self._raw: deque[tuple[Any, ...]] = deque(maxlen=limit)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.dropped = 0
@@ -118,35 +119,46 @@ class Journal:
         *,
         carrier: str | None,
         endpoint: str | None,
-        scope: dict[str, Any],
+        scope: MutableMapping[str, Any],
         body: bytes,
         status: int,
         started: float,
         faults: tuple[str, ...] = (),
     ) -> None:
-        """Keep one request (called on the request path: keep it cheap)."""
-        entry = Entry(
-            seq=next(self._seq),
-            received=time.time(),
-            carrier=carrier,
-            endpoint=endpoint,
-            method=scope.get("method", ""),
-            path=scope.get("path", ""),
-            query=scope.get("query_string", b""),
-            headers=scope.get("headers", []),
-            path_params=scope.get("path_params", {}),
-            body=body,
-            status=status,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            faults=faults,
-        )
+        """Keep one request. On the request path, so it only appends a tuple; entries are
+        built when the journal is read. ``deque.append`` is atomic, so no lock is taken."""
+        elapsed = time.perf_counter() - started
+        if len(self._raw) == self.limit:
+            self.dropped += 1
+        self._raw.append((time.time(), carrier, endpoint, scope, body, status, elapsed, faults))
+
+    def _drain(self) -> None:
         with self._lock:
-            if len(self._entries) == self.limit:
-                self.dropped += 1
-            self._entries.append(entry)
+            while self._raw:
+                received, carrier, endpoint, scope, body, status, elapsed, faults = (
+                    self._raw.popleft()
+                )
+                self._entries.append(
+                    Entry(
+                        seq=next(self._seq),
+                        received=received,
+                        carrier=carrier,
+                        endpoint=endpoint,
+                        method=scope.get("method", ""),
+                        path=scope.get("path", ""),
+                        query=scope.get("query_string", b""),
+                        headers=list(scope.get("headers", [])),
+                        path_params=dict(scope.get("path_params", {})),
+                        body=body,
+                        status=status,
+                        duration_ms=elapsed * 1000,
+                        faults=faults,
+                    )
+                )
 
     def clear(self, keep: Callable[[Entry], bool] | None = None) -> None:
         """Forget entries (all, or those ``keep`` rejects)."""
+        self._drain()
         with self._lock:
             if keep is None:
                 self._entries.clear()
@@ -157,6 +169,7 @@ class Journal:
 
     def snapshot(self) -> list[Entry]:
         """The entries, oldest first."""
+        self._drain()
         with self._lock:
             return list(self._entries)
 

@@ -32,6 +32,8 @@ class Settings:
     secret: str = ""
     variants: int = 16
     shipment_cache: int = 32768
+    admin_token: str | None = None
+    """When set, ``/__admin`` requires ``Authorization: Bearer <admin_token>``."""
     journal_limit: int = 5000
     """Requests the journal keeps (the oldest fall out first)."""
     render_cache_bytes: int = 32 * 1024 * 1024

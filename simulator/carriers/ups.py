@@ -16,12 +16,17 @@ Production behaviour imitated where it departs from the spec (each proven in a t
 - ``currentStatus.code`` carries the 3-digit status code, not the 2-char activity code (N§1.4);
 - a bad bearer token is 401 ``250002`` (N§1.6), a status the Tracking spec does not declare;
 - every token field is a string, numbers included (N§1.2).
+
+Faults (:mod:`simulator.faulting`): :func:`describe` and :func:`error_response` are the hooks
+the fault wrapper calls; the tracking handler applies the data faults (timeline quirks via
+:mod:`simulator.quirks`, then the UPS-format quirks and lies of :func:`apply_format_faults`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -32,8 +37,9 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
-from simulator import numbers
+from simulator import faulting, numbers, quirks
 from simulator.carriers.common import (
     basic_credentials,
     dumps,
@@ -43,6 +49,7 @@ from simulator.carriers.common import (
     tenant_for,
 )
 from simulator.engine import Simulation
+from simulator.faults import CLEAN, Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Party, Shipment, zone
 from simulator.tokens import TokenError, bearer
@@ -280,9 +287,13 @@ def _activity(event: Event, status: UpsStatus) -> dict[str, Any]:
 
 
 def _delivery(
-    shipment: Shipment, visible: tuple[Event, ...]
+    shipment: Shipment, visible: tuple[Event, ...], last: Event
 ) -> tuple[list[dict[str, str]], dict[str, str] | None]:
-    """deliveryDate[] and deliveryTime: DEL once delivered, else SDD (or RDD after trouble)."""
+    """deliveryDate[] and deliveryTime: DEL once delivered, else SDD (or RDD after trouble).
+
+    ``shipment`` is the plan (its whole timeline), ``visible`` what the answer shows and
+    ``last`` its current (latest) event.
+    """
     tz = zone(shipment.recipient.place.tz)
     for event in reversed(visible):
         if event.kind is EventKind.delivered:
@@ -291,7 +302,6 @@ def _delivery(
                 [{"type": "DEL", "date": local.strftime("%Y%m%d")}],
                 {"type": "DEL", "endTime": local.strftime("%H%M%S")},
             )
-    last = visible[-1]
     if last.kind in _NO_DELIVERY_KINDS or (
         last.kind is EventKind.exception and last.reason in _NO_DELIVERY_REASONS
     ):
@@ -412,18 +422,26 @@ def _pod(shipment: Shipment, delivered: Event, service: str) -> str:
     return base64.b64encode(doc.encode()).decode()
 
 
-def render(shipment: Shipment, count: int, options: Options) -> dict[str, Any]:
+def render(
+    shipment: Shipment, count: int, options: Options, plan: Shipment | None = None
+) -> dict[str, Any]:
     """The 200 body for a shipment showing its first ``count`` events (count >= 1).
 
     Pure: depends only on the shipment, the count and the options, so the render cache
-    can keep the bytes.
+    can keep the bytes. Events are printed in the list's order, newest (last) first, even
+    when quirks have made them unsorted; the current status is the latest event's.
+    ``plan`` is the unquirked shipment when ``shipment`` is a quirked copy, whose events
+    stop at the visible ones: delivery dates still come from the whole planned timeline.
     """
     visible = shipment.events[:count]
     statuses = [status_of(e) for e in visible]
     activity = [_activity(e, s) for e, s in zip(reversed(visible), reversed(statuses), strict=True)]
-    current = statuses[-1]
+    # The current status is the latest scan's: the last one, unless quirks have put the
+    # list out of order (ties go to the later position, so a clean timeline's last wins).
+    latest = max(range(count), key=lambda i: (visible[i].at, i)) if count > 1 else 0
+    current = statuses[latest]
     name = STATUS_NAMES[current.status_code]
-    dates, time = _delivery(shipment, visible)
+    dates, time = _delivery(plan or shipment, visible, visible[latest])
     service = _SERVICES[(shipment.service, shipment.international)]
 
     package: dict[str, Any] = {"trackingNumber": shipment.number, "deliveryDate": dates}
@@ -477,6 +495,145 @@ def not_found_body(inquiry: str) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------- data faults
+
+# N§1.5 lists no activity code "ZZ" and says status codes 150-152 are absent from the
+# appendix: a scan carrying them is one no documented table explains. (The 688-row
+# package-exception table of UPS-APPX is not copied here, so that "ZZ" is absent from it
+# too is [unverified].)
+UNKNOWN_ACTIVITY_CODE = "ZZ"
+UNKNOWN_STATUS_CODE = "150"
+
+# wrong_offsets: the offset printed for every scan whose real offset differs from it: local
+# wall-clock times labelled as UTC. No source says which wrong offset UPS prints
+# [unverified]. Scans really at UTC get US Eastern standard time (UPS's home, Atlanta).
+WRONG_OFFSET = "+00:00"
+_WRONG_OFFSET_ALT = "-05:00"
+
+# padded_number: the number right-padded with spaces to the longest inquiry number the API
+# takes (34, N§1.3), as a fixed-width field would print it. UPS text fields do carry
+# trailing spaces ("DELIVERED ", N§1.4); a padded number in live data is [unverified].
+PADDED_WIDTH = 34
+
+# Lies that replace the whole answer with production's not-found form.
+_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
+
+_1Z = re.compile(r"1Z[0-9A-Z]{15}[0-9]", re.ASCII).fullmatch
+
+
+def _next_char(c: str) -> str:
+    if c.isdigit():
+        return str((int(c) + 1) % 10)
+    if "A" <= c <= "Z":
+        return chr((ord(c) - ord("A") + 1) % 26 + ord("A"))
+    return "0"
+
+
+def other_number(number: str) -> str:
+    """Another number of the same format, derived from ``number`` (the ``wrong_number`` lie).
+
+    A 1Z number becomes its neighbour parcel: same shipper account and service, the last
+    package character stepped, and a valid check digit (N§1.8). Any other form has its
+    last character stepped.
+    """
+    if _1Z(number):
+        body = number[2:16] + _next_char(number[16])
+        return "1Z" + body + str(numbers.ups_1z_check_digit(body))
+    return number[:-1] + _next_char(number[-1])
+
+
+def apply_format_faults(
+    body: dict[str, Any], quirks: frozenset[str], lies: frozenset[str]
+) -> dict[str, Any]:
+    """Apply the UPS-format quirks and the ``wrong_number`` lie to a rendered 200 body.
+
+    The timeline quirks (duplicates, order, regression, future times, non-ASCII places)
+    are already in the events the body was rendered from; these change only the format.
+    The body is changed in place and returned.
+    """
+    shipment = body["trackResponse"]["shipment"][0]
+    package: dict[str, Any] = shipment["package"][0]
+    if "empty_events" in quirks:
+        # Found, with its status, but no scans at all.
+        package["activity"] = []
+    activities: list[dict[str, Any]] = package["activity"]
+    if "missing_offsets" in quirks:
+        # Only the local date/time (no separators, no offset) is left: nothing tells
+        # which zone it is in (N§1.4, N§6 item 5). All three fields are optional in SPEC.
+        for activity in activities:
+            for key in ("gmtDate", "gmtTime", "gmtOffset"):
+                activity.pop(key, None)
+    if "wrong_offsets" in quirks:
+        # gmtDate/gmtTime stay right; gmtOffset no longer matches the scan's place, so
+        # local date+time+offset and gmtDate+gmtTime disagree (N§6 item 5).
+        for activity in activities:
+            if "gmtOffset" in activity:
+                real = activity["gmtOffset"]
+                activity["gmtOffset"] = WRONG_OFFSET if real != WRONG_OFFSET else _WRONG_OFFSET_ALT
+    if "unknown_codes" in quirks:
+        # The newest scan (and so the current status) carries codes no table has; the
+        # descriptions stay, as they would for a code UPS added after the client shipped.
+        if activities:
+            status = activities[0]["status"]
+            status["code"] = UNKNOWN_ACTIVITY_CODE
+            status["statusCode"] = UNKNOWN_STATUS_CODE
+        current = package["currentStatus"]
+        current["code"] = current["statusCode"] = UNKNOWN_STATUS_CODE
+        package["statusCode"] = UNKNOWN_STATUS_CODE
+        for milestone in package.get("milestones", ()):
+            if milestone.get("linkedActivity") == "0":
+                milestone["code"] = UNKNOWN_STATUS_CODE
+    if "missing_optional_fields" in quirks:
+        # N§6 item 11: nested objects parsers assume. Every field here is optional in SPEC
+        # (no schema of Tracking.yaml has a ``required`` list). Scans keep only the SLIC
+        # (the label record, which has no SLIC, loses its location), addresses go, and so
+        # do the package's service and weight.
+        for activity in activities:
+            location = activity.get("location", {})
+            location.pop("address", None)
+            if not location:
+                activity.pop("location", None)
+        for entry in package.get("packageAddress", ()):
+            entry.pop("address", None)
+        package.pop("service", None)
+        package.pop("weight", None)
+    number: str = package["trackingNumber"]
+    if "wrong_number" in lies:
+        number = other_number(number)
+    if "lowercase_number" in quirks:
+        # Production echoes numbers as sent, lower case included (UPS-ISS #166, N§1.6).
+        number = number.lower()
+    if "padded_number" in quirks:
+        number = number.ljust(PADDED_WIDTH)
+    shipment["inquiryNumber"] = package["trackingNumber"] = number
+    return body
+
+
+def faulty_body(shipment: Shipment, count: int, options: Options, decision: Decision) -> bytes:
+    """The 200 body showing the decision's quirks and ``wrong_number`` lie.
+
+    Pure, like :func:`render`: the handler caches it under the shipment's key plus the
+    decision's quirks and lies, so clean and faulty bodies never mix.
+    """
+    shown, shown_count = quirks.apply(shipment, count, decision.quirks)
+    body = render(shown, shown_count, options, plan=shipment)
+    return dumps(apply_format_faults(body, decision.quirks, decision.lies))
+
+
+def _data_faults(request: Request) -> Decision:
+    """The data faults of a request; on the clean path one dict lookup.
+
+    ``faulting.data_faults`` reads ``request.state``, whose miss costs building a
+    ``State`` and raising an AttributeError (about 3 µs, 40 % of this handler's clean
+    path in-process). ``request.state`` stores into ``scope["state"]``, so the key is
+    looked up there first and the official accessor is used only when it is set.
+    """
+    state = request.scope.get("state")
+    if not state or "faults" not in state:
+        return CLEAN
+    return faulting.data_faults(request)
+
+
 # --------------------------------------------------------------------------------- errors
 
 
@@ -502,6 +659,113 @@ _BAD_CLIENT = error_body("10401", "ClientId is Invalid")
 # OAUTH declares 400 "Invalid Request" without a code; 10400 follows the 10401 / 10429
 # pattern of the other token-gateway errors (N§1.2, N§1.6).
 _INVALID_REQUEST = error_body("10400", "Invalid Request")
+
+# Fault answers per (status, endpoint); the envelope is N§1.6's for every status. Where a
+# literal has no source the comment says so; messages otherwise are the observed bodies or
+# the spec's response descriptions.
+_FAULT_ERRORS: dict[tuple[int, str], bytes] = {
+    # N§1.6 [obs: KAR-UPS]: the 400 production sends a tracking request.
+    (400, "track"): _INVALID_NUMBER,
+    # OAUTH 400 "Invalid Request" (code: see _INVALID_REQUEST).
+    (400, "token"): _INVALID_REQUEST,
+    # N§1.6 [obs]: bad, expired or missing bearer, or an app without the Tracking product
+    # (N§6 item 3): 250002 for an expired token and for a revoked credential's token alike.
+    (401, "track"): _INVALID_AUTH,
+    # N§1.2 [obs: karrio #503]: the token endpoint's refusal of a client id.
+    (401, "token"): _BAD_CLIENT,
+    # SPEC / OAUTH 403 "Blocked Merchant"; the code is [unverified] (no source gives one;
+    # 10403 follows the gateway's 10400 / 10401 / 10429 pattern).
+    (403, "track"): error_body("10403", "Blocked Merchant"),
+    (403, "token"): error_body("10403", "Blocked Merchant"),
+    # SPEC 404 "Tracking number information not found" (see _SPEC_NOT_FOUND).
+    (404, "track"): _SPEC_NOT_FOUND,
+    # OAUTH declares no 404; code and message [unverified].
+    (404, "token"): error_body("10404", "Resource Not Found"),
+    # N§1.6, N§1.7 [obs: UPS-ISS #8, #123]: 10429 "Too Many Requests", no rate-limit
+    # headers. OAUTH names the token endpoint's 429 "Quota Limit Exceeded"; no body of it
+    # was observed, so the token endpoint sends the observed body too.
+    (429, "track"): error_body("10429", "Too Many Requests"),
+    (429, "token"): error_body("10429", "Too Many Requests"),
+}
+# N§1.6: 500 / 503 in the same envelope [spec]; the messages are the SPEC response
+# descriptions. Codes, and 502 / 504 entirely, are [unverified]: no source shows them.
+_SERVER_ERRORS: dict[int, bytes] = {
+    500: error_body("10500", "Internal server error"),
+    502: error_body("10502", "Bad Gateway"),
+    503: error_body("10503", "Resource is not available"),
+    504: error_body("10504", "Gateway Timeout"),
+}
+
+
+def fault_error_body(status: int, endpoint: str) -> bytes:
+    """The UPS body sent with a fault's HTTP status on the token or track endpoint."""
+    body = _FAULT_ERRORS.get((status, "token" if endpoint == "token" else "track"))
+    if body is None:
+        body = _SERVER_ERRORS.get(status) or error_body(str(status), "Error")
+    return body
+
+
+def error_response(
+    status: int, endpoint: str, retry_after: int | None, reason: str | None
+) -> Response:
+    """A fault's HTTP error in the UPS envelope; Retry-After only when the fault sets one.
+
+    ``reason`` ("expired" / "revoked") does not change the body: UPS answers both with
+    the same 401 per endpoint (N§1.6, N§1.2).
+    """
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return raw(fault_error_body(status, endpoint), status, headers)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    # The raw list, not request.headers: describe runs before every request once any
+    # scenario declares faults, and building Headers costs more than this whole scan.
+    for key, value in scope["headers"]:
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
+    """Authorization, transId and transactionSrc (first of each; ASGI names are lower-case)
+    in one pass over the raw list: cheaper than three ``request.headers.get``."""
+    authorization: str | None = None
+    trans_id = trans_src = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif key == b"transid":
+            if trans_id is None:
+                trans_id = value.decode("latin-1")
+        elif key == b"transactionsrc" and trans_src is None:
+            trans_src = value.decode("latin-1")
+    return authorization, trans_id or "", trans_src or ""
+
+
+async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
+    """(tenant, tracking numbers) of a request as the handlers would name them; never raises.
+
+    Token endpoint: the Basic client id (or the tenant header), no numbers. Tracking: the
+    bearer token's tenant (or the tenant header when the token is bad) and the normalized
+    inquiry number.
+    """
+    try:
+        scope = request.scope
+        authorization = _header(scope, b"authorization")
+        if scope["path"].endswith(TOKEN_PATH):
+            credentials = basic_credentials(authorization)
+            return tenant_for(request, credentials[0] if credentials else ""), ()
+        sim: Simulation = scope["app"].state["sim"]
+        try:
+            tenant = sim.tokens.decode(bearer(authorization), NAME).tenant
+        except TokenError:
+            tenant = tenant_for(request, "")
+        inquiry = scope.get("path_params", {}).get("inquiryNumber")
+        return tenant, (numbers.normalize(inquiry),) if inquiry else ()
+    except Exception:  # a fault hook must never be the reason a request fails
+        return "", ()
 
 
 def _flag(value: str | None) -> bool:
@@ -569,17 +833,17 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         )
 
     async def track(request: Request) -> Response:
-        headers = request.headers
+        authorization, trans_id, trans_src = _track_headers(request.scope)
         try:
-            claims = sim.tokens.decode(bearer(headers.get("authorization")), NAME)
+            claims = sim.tokens.decode(bearer(authorization), NAME)
         except TokenError:
             return raw(_INVALID_AUTH, 401)
         now = sim.clock.now(claims.tenant)
         if now >= claims.expires_at:
             return raw(_INVALID_AUTH, 401)
-        if not headers.get("transid", "").strip():
+        if not trans_id.strip():
             return raw(_MISSING_TRANS_ID, 400)
-        if not headers.get("transactionsrc", "").strip():
+        if not trans_src.strip():
             return raw(_MISSING_TRANS_SRC, 400)
         inquiry: str = request.path_params["inquiryNumber"]
         number = numbers.normalize(inquiry)
@@ -594,6 +858,19 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             return raw(dumps(not_found_body(inquiry)))
         options = _options(request.scope["query_string"])
         found = shipment
+        decision = _data_faults(request)
+        if decision is not CLEAN and (decision.quirks or decision.lies):
+            if decision.lies & _NOT_FOUND_LIES:
+                # N§1.6 / N§6 item 1: TW0001 even for numbers the website can track. One
+                # number per call, so mixed_results can only be this too; the warning
+                # replaces the whole answer, so no other quirk shows.
+                return raw(dumps(not_found_body(inquiry)))
+            return raw(
+                sim.rendered(
+                    (found.key, count, options, decision.quirks, decision.lies),
+                    lambda: faulty_body(found, count, options, decision),
+                )
+            )
         body = sim.rendered(
             (found.key, count, options), lambda: dumps(render(found, count, options))
         )

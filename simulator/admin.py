@@ -1,0 +1,267 @@
+"""The ``/__admin`` HTTP API: one-line adapters over :class:`simulator.control.Control`.
+
+Tenant-scoped operations name their tenant with ``?tenant=NAME`` or the
+``X-Carriersim-Tenant`` header. Every answer is JSON; every mistake is a JSON error naming
+the field and the fix. The API is described by ``/__admin/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from simulator import __version__
+from simulator.control import AdminError, Control
+
+OPENAPI = Path(__file__).with_name("admin_openapi.json")
+PREFIX = "/__admin"
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def _tenant(request: Request, body: dict[str, Any] | None = None, required: bool = True) -> Any:
+    tenant = (
+        request.query_params.get("tenant")
+        or request.headers.get("x-carriersim-tenant")
+        or (body or {}).get("tenant")
+    )
+    if required and not tenant:
+        raise AdminError(
+            400,
+            "tenant",
+            "this operation concerns one tenant, and none was named",
+            "add ?tenant=NAME or the header X-Carriersim-Tenant: NAME (the tenant is the "
+            "client id or DHL key your client logs in with)",
+        )
+    return tenant or None
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise AdminError(400, "body", "the body is not JSON", "send a JSON object") from None
+    if not isinstance(data, dict):
+        raise AdminError(400, "body", "the body must be a JSON object", "send {...}")
+    return data
+
+
+def _int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise AdminError(400, name, f"{value!r} is not an integer", "send a whole number") from None
+
+
+def _filters(request: Request, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    source = body if body is not None else request.query_params
+    out: dict[str, Any] = {
+        k: source.get(k) for k in ("carrier", "endpoint", "number", "method", "path")
+    }
+    status = source.get("status")
+    if status is not None:
+        try:
+            out["status"] = int(status)
+        except (TypeError, ValueError):
+            raise AdminError(
+                400, "status", f"{status!r} is not an HTTP status", "e.g. 200"
+            ) from None
+    return out
+
+
+def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
+    """The admin routes, all under ``/__admin``; ``token`` makes them require a bearer token."""
+
+    def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            if token is not None:
+                sent = request.headers.get("authorization", "")
+                if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                    return JSONResponse(
+                        AdminError(
+                            401,
+                            "authorization",
+                            "the admin API needs its bearer token",
+                            "send Authorization: Bearer <the --admin-token value>",
+                        ).to_json(),
+                        401,
+                    )
+            try:
+                result = await handler(request)
+            except AdminError as exc:
+                return JSONResponse(exc.to_json(), exc.status)
+            if result is None:
+                return Response(status_code=204)
+            return JSONResponse(result, status)
+
+        return run
+
+    c = control
+
+    async def health(r: Request) -> Any:
+        return c.health()
+
+    async def version(r: Request) -> Any:
+        return {"version": __version__}
+
+    async def openapi(r: Request) -> Any:
+        return json.loads(OPENAPI.read_text())
+
+    async def scenarios(r: Request) -> Any:
+        return c.scenarios()
+
+    async def scenario(r: Request) -> Any:
+        return c.scenario(r.path_params["name"])
+
+    async def reload(r: Request) -> Any:
+        return c.reload()
+
+    async def faults(r: Request) -> Any:
+        return c.faults()
+
+    async def add_fault(r: Request) -> Any:
+        return c.add_fault(await _body(r))
+
+    async def clear_faults(r: Request) -> Any:
+        return c.clear_faults()
+
+    async def create_shipment(r: Request) -> Any:
+        b = await _body(r)
+        for field in ("carrier", "scenario"):
+            if not b.get(field):
+                raise AdminError(400, field, "required field is missing", f'add "{field}"')
+        return c.create_shipment(
+            _tenant(r, b),
+            b["carrier"],
+            b["scenario"],
+            start=b.get("start"),
+            seed=b.get("seed"),
+            number=b.get("number"),
+        )
+
+    async def shipments(r: Request) -> Any:
+        return c.shipments(_tenant(r))
+
+    async def shipment(r: Request) -> Any:
+        p = r.path_params
+        return c.shipment(_tenant(r), p["carrier"], p["number"])
+
+    async def delete_shipment(r: Request) -> Any:
+        p = r.path_params
+        return c.delete_shipment(_tenant(r), p["carrier"], p["number"])
+
+    async def next_event(r: Request) -> Any:
+        p = r.path_params
+        return c.advance_to_next(_tenant(r), p["carrier"], p["number"])
+
+    async def clock(r: Request) -> Any:
+        return c.clock(_tenant(r))
+
+    async def freeze(r: Request) -> Any:
+        b = await _body(r)
+        return c.freeze(_tenant(r, b), b.get("at"))
+
+    async def advance(r: Request) -> Any:
+        b = await _body(r)
+        if "by" not in b:
+            raise AdminError(400, "by", "required field is missing", 'add "by": "2d"')
+        return c.advance(_tenant(r, b), b["by"])
+
+    async def set_clock(r: Request) -> Any:
+        b = await _body(r)
+        if "at" not in b:
+            raise AdminError(
+                400, "at", "required field is missing", 'add "at": "2026-03-01T12:00Z"'
+            )
+        return c.set_clock(_tenant(r, b), b["at"])
+
+    async def run_clock(r: Request) -> Any:
+        b = await _body(r)
+        return c.run(_tenant(r, b), b.get("rate", 1.0))
+
+    async def reset_clock(r: Request) -> Any:
+        b = await _body(r)
+        return c.reset_clock(_tenant(r, b))
+
+    async def requests(r: Request) -> Any:
+        return await c.requests(_tenant(r, required=False), **_filters(r))
+
+    async def unmatched(r: Request) -> Any:
+        return await c.unmatched(_tenant(r, required=False))
+
+    async def verify(r: Request) -> Any:
+        b = await _body(r)
+        at_least = b.get("at_least", 1)
+        at_most = b.get("at_most")
+        for name, value in (("at_least", at_least), ("at_most", at_most)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise AdminError(400, name, f"{value!r} is not a count", "send a whole number")
+        return await c.verify(
+            _tenant(r, b, required=False), at_least=at_least, at_most=at_most, **_filters(r, b)
+        )
+
+    async def reset(r: Request) -> Any:
+        b = await _body(r)
+        await c.reset(_tenant(r, b, required=False))
+        return None
+
+    table: list[tuple[str, Handler, list[str], int]] = [
+        ("/health", health, ["GET"], 200),
+        ("/version", version, ["GET"], 200),
+        ("/openapi.json", openapi, ["GET"], 200),
+        ("/scenarios", scenarios, ["GET"], 200),
+        ("/scenarios/reload", reload, ["POST"], 200),
+        ("/scenarios/{name}", scenario, ["GET"], 200),
+        ("/faults", faults, ["GET"], 200),
+        ("/faults", add_fault, ["POST"], 201),
+        ("/faults", clear_faults, ["DELETE"], 204),
+        ("/shipments", create_shipment, ["POST"], 201),
+        ("/shipments", shipments, ["GET"], 200),
+        ("/shipments/{carrier}/{number}", shipment, ["GET"], 200),
+        ("/shipments/{carrier}/{number}", delete_shipment, ["DELETE"], 204),
+        ("/shipments/{carrier}/{number}/next", next_event, ["POST"], 200),
+        ("/clock", clock, ["GET"], 200),
+        ("/clock/freeze", freeze, ["POST"], 200),
+        ("/clock/advance", advance, ["POST"], 200),
+        ("/clock/set", set_clock, ["POST"], 200),
+        ("/clock/run", run_clock, ["POST"], 200),
+        ("/clock/reset", reset_clock, ["POST"], 200),
+        ("/requests", requests, ["GET"], 200),
+        ("/requests/unmatched", unmatched, ["GET"], 200),
+        ("/requests/verify", verify, ["POST"], 200),
+        ("/reset", reset, ["POST"], 204),
+    ]
+    # Starlette matches a path once; routes sharing a path dispatch on the method here.
+    by_path: dict[str, dict[str, tuple[Handler, int]]] = {}
+    for path, handler, methods, status in table:
+        for method in methods:
+            by_path.setdefault(path, {})[method] = (handler, status)
+    out: list[BaseRoute] = []
+    for path, handlers in by_path.items():
+        out.append(Route(path, _dispatch(handlers, endpoint), methods=list(handlers)))
+    return [Mount(PREFIX, routes=out)]
+
+
+def _dispatch(
+    handlers: dict[str, tuple[Handler, int]],
+    endpoint: Callable[[Handler, int], Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    wrapped = {m: endpoint(h, s) for m, (h, s) in handlers.items()}
+
+    async def dispatch(request: Request) -> Response:
+        return await wrapped[request.method if request.method != "HEAD" else "GET"](request)
+
+    return dispatch
