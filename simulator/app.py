@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from simulator import admin, carriers, faulting
+from simulator.carriers.common import TENANT_PARAM
 from simulator.control import Control
 from simulator.engine import Simulation
 from simulator.loader import load_fault_plan, load_paths
@@ -18,8 +19,9 @@ from simulator.settings import Settings, settings_from_env
 
 
 def create_app(sim: Simulation) -> Starlette:
-    """A Starlette app serving every carrier, at the root and under ``/<carrier>``, with the
-    admin API under ``/__admin``."""
+    """A Starlette app serving every carrier, at the root and under ``/<carrier>``, each of
+    those also under ``/t/<tenant>`` (the prefix names the tenant), with the admin API under
+    ``/__admin``."""
     control = Control(sim)
 
     async def unknown_path(request: Request, exc: Exception) -> Response:
@@ -48,11 +50,19 @@ def create_app(sim: Simulation) -> Starlette:
             status_code=405,
         )
 
-    routes: list[BaseRoute] = admin.routes(control, sim.settings.admin_token)
+    # Carrier paths first: they are matched on every tracking request, in list order.
+    routes: list[BaseRoute] = []
+    prefixed: list[BaseRoute] = []
     for name, module in carriers.MODULES.items():
         own = [_with_faults(sim, module, r) for r in module.routes(sim)]
         routes.extend(own)
-        routes.append(Mount(f"/{name}", routes=own))
+        prefixed.append(Mount(f"/{name}", routes=own))
+    # Every carrier path again behind /t/<tenant> (the prefix names the tenant), last:
+    # un-prefixed requests never try it, and no carrier path starts with /t/.
+    tenanted = Mount(f"/t/{{{TENANT_PARAM}}}", routes=[*routes, *prefixed])
+    routes.extend(admin.routes(control, sim.settings.admin_token))
+    routes.extend(prefixed)
+    routes.append(tenanted)
     app = Starlette(
         routes=routes,
         exception_handlers={404: unknown_path, 405: wrong_method},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable, Hashable, Iterable
 
 from simulator.catalog import Catalog
@@ -33,7 +34,9 @@ class Simulation:
         self.clock = clock if clock is not None else Clock(self.store, settings.clock_start)
         self.faults = FaultRegistry(FaultBook(settings.seed), tuple(faults))
         self._rendered: dict[Hashable, bytes] = {}
+        self._rendered_keys: list[Hashable] = []
         self._rendered_bytes = 0
+        self._evict = random.Random(settings.seed)
         self.use_scenarios(scenarios)
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
@@ -63,6 +66,7 @@ class Simulation:
         self.catalog = catalog
         # Bodies are keyed by scenario name: a changed scenario must never serve old bytes.
         self._rendered = {}
+        self._rendered_keys = []
         self._rendered_bytes = 0
 
     def lookup(self, carrier: str, number: str, tenant: str) -> Shipment | None:
@@ -94,11 +98,15 @@ class Simulation:
         if body is not None:
             return body
         body = render()
+        keys = self._rendered_keys
+        # Bounded by bytes, evicting a random entry: memory stays flat however many distinct
+        # numbers are tracked, and clients that poll a fleet of numbers in a loop (a cyclic
+        # pattern, where oldest-first eviction would miss every time) still mostly hit.
+        while self._rendered_bytes + len(body) > self.settings.render_cache_bytes and keys:
+            i = self._evict.randrange(len(keys))
+            keys[i], keys[-1] = keys[-1], keys[i]
+            self._rendered_bytes -= len(cache.pop(keys.pop()))
         cache[key] = body
+        keys.append(key)
         self._rendered_bytes += len(body)
-        # Bounded by bytes, oldest first: memory stays flat however many distinct numbers
-        # are tracked, and a hit costs one dict lookup.
-        while self._rendered_bytes > self.settings.render_cache_bytes and len(cache) > 1:
-            old = cache.pop(next(iter(cache)))
-            self._rendered_bytes -= len(old)
         return body

@@ -17,11 +17,13 @@ import struct
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from simulator import numbers
 from simulator.faults import (
     CLEAN,
     BodyFault,
@@ -121,11 +123,12 @@ def wrap(
     async def faulty(request: Request) -> Response:
         started = time.perf_counter()
         response, fired = await _answer(request)
-        body = await request.body() if request.method in ("POST", "PUT") else b""
+        scope = request.scope
+        body = await request.body() if scope["method"] in ("POST", "PUT") else b""
         journal.record(
             carrier=carrier,
             endpoint=endpoint_kind,
-            scope=request.scope,
+            scope=scope,
             body=body,
             status=response.status_code,
             started=started,
@@ -135,8 +138,14 @@ def wrap(
 
     async def _answer(request: Request) -> tuple[Response, tuple[str, ...]]:
         global_faults = faults.active_for(carrier, _NONE)
-        if not global_faults and not faults.any_scenario:
-            return await endpoint(request), ()
+        if not global_faults:
+            if not faults.any_scenario:
+                return await endpoint(request), ()
+            # Most requests ask for numbers that no faulty scenario plays; for GETs the
+            # numbers are in the URL, so that is settled without parsing the request.
+            in_url = _url_numbers(request.scope)
+            if in_url is not None and not faults.may_involve(carrier, in_url):
+                return await endpoint(request), ()
         tenant, nums = await module.describe(request)
         scenarios = _NONE
         if faults.may_involve(carrier, nums):
@@ -175,6 +184,22 @@ def wrap(
         return Broken(response, decision.body, decision.connection, seed), decision.fired
 
     return faulty
+
+
+def _url_numbers(scope: Any) -> tuple[str, ...] | None:
+    """Tracking numbers a GET carries in its path or ``trackingNumber`` query parameter
+    (None for other methods, whose numbers are in the body)."""
+    if scope["method"] != "GET":
+        return None
+    found = [numbers.normalize(v) for v in scope.get("path_params", {}).values()]
+    query: bytes = scope.get("query_string", b"")
+    if b"trackingNumber" in query:
+        found.extend(
+            numbers.normalize(v)
+            for k, v in parse_qsl(query.decode("latin-1"))
+            if k == "trackingNumber"
+        )
+    return tuple(found)
 
 
 def data_faults(request: Request) -> Decision:

@@ -21,11 +21,35 @@ from urllib.parse import parse_qsl, urlencode
 
 Describer = Callable[["Entry"], Awaitable[tuple[str, tuple[str, ...]]]]
 
-_SECRET_HEADERS = {"authorization", "dhl-api-key", "x-api-key"}
-_SECRET_FIELDS = {"client_secret", "child_secret", "access_token", "refresh_token", "code"}
+_SECRET_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "dhl-api-key",
+    "x-api-key",
+    "cookie",
+}
+_SECRET_FIELDS = {
+    "client_secret",
+    "child_secret",
+    "child_key",
+    "access_token",
+    "refresh_token",
+    "code",
+    "password",
+    "api_key",
+    "apikey",
+}
+"""Body and query fields whose values never appear in answers (compared lower-case)."""
+_MASK = "***"
+_SHOWN_BODY = 4096
+"""Bytes of a body shown; redaction happens on the whole body before it is cut."""
+_KEYS = "|".join(sorted(_SECRET_FIELDS))
+# Fallbacks for bodies that parse as neither JSON nor a form (broken on purpose by a test,
+# or cut short): a JSON member with any value, even an unterminated string, and a form pair.
 _SECRET_JSON = re.compile(
-    rb'("(?:client_secret|child_secret|access_token|refresh_token)"\s*:\s*)"[^"]*"'
+    rf'("(?:{_KEYS})"\s*:\s*)(?:"(?:[^"\\]|\\.)*\\?(?:"|$)|[^,}}\]\s]+)', re.IGNORECASE
 )
+_SECRET_PAIR = re.compile(rf"((?:^|[&;\s])(?:{_KEYS})=)[^&;\s]*", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -81,26 +105,73 @@ class Entry:
 
 
 def _redact_header(name: str, value: str) -> str:
-    if name not in _SECRET_HEADERS:
+    if name.lower() not in _SECRET_HEADERS:
         return value
     scheme, sep, _ = value.partition(" ")
-    return f"{scheme} ***" if sep and scheme.lower() in ("bearer", "basic") else "***"
+    return f"{scheme} {_MASK}" if sep and scheme.lower() in ("bearer", "basic") else _MASK
+
+
+def _secret(key: str) -> bool:
+    return key.lower() in _SECRET_FIELDS
 
 
 def _redact_query(query: bytes) -> str:
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, "***" if k.lower() in _SECRET_FIELDS else v) for k, v in pairs])
+    return urlencode([(k, _MASK if _secret(k) else v) for k, v in pairs], safe="*")
+
+
+def _redact_json(value: Any) -> tuple[Any, bool]:
+    """The value with every secret member masked, at any depth; whether any was."""
+    if isinstance(value, dict):
+        changed = False
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if isinstance(k, str) and _secret(k):
+                out[k], changed = _MASK, True
+            else:
+                out[k], inner = _redact_json(v)
+                changed = changed or inner
+        return out, changed
+    if isinstance(value, list):
+        items = [_redact_json(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    return value, False
 
 
 def _redact_body(body: bytes) -> str:
+    """The body as shown in answers: secrets masked, then cut to a readable size.
+
+    JSON bodies are parsed and masked member by member, form bodies pair by pair; anything
+    else (broken JSON, a body cut short) is masked by pattern. Masking always runs on the
+    whole body first, so cutting it can never expose part of a secret.
+    """
     if not body:
         return ""
-    text = body[:4096]
-    if b"=" in text and b"{" not in text[:1] and b"[" not in text[:1]:
-        pairs = parse_qsl(text.decode("utf-8", "replace"), keep_blank_values=True)
-        if pairs:
-            return urlencode([(k, "***" if k in _SECRET_FIELDS else v) for k, v in pairs])
-    return _SECRET_JSON.sub(rb'\1"***"', text).decode("utf-8", "replace")
+    text = body.decode("utf-8", "replace")
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError):
+            parsed = None
+        else:
+            redacted, changed = _redact_json(parsed)
+            if changed:
+                text = json.dumps(redacted, ensure_ascii=False)
+            return text[:_SHOWN_BODY]
+        text = _SECRET_JSON.sub(rf'\1"{_MASK}"', text)
+    elif "=" in text:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            pairs = []
+        if pairs and any(_secret(k) for k, _ in pairs):
+            text = urlencode([(k, _MASK if _secret(k) else v) for k, v in pairs], safe="*")
+        elif not pairs:
+            text = _SECRET_PAIR.sub(rf"\1{_MASK}", text)
+    # A secret in an unexpected place (a key-value list in plain text) still gets masked.
+    text = _SECRET_JSON.sub(rf'\1"{_MASK}"', _SECRET_PAIR.sub(rf"\1{_MASK}", text))
+    return text[:_SHOWN_BODY]
 
 
 class Journal:
@@ -130,25 +201,31 @@ class Journal:
         elapsed = time.perf_counter() - started
         if len(self._raw) == self.limit:
             self.dropped += 1
-        self._raw.append((time.time(), carrier, endpoint, scope, body, status, elapsed, faults))
+        # Only what the journal shows is kept, not the scope (it holds far more).
+        self._raw.append(
+            (
+                time.time(), carrier, endpoint, scope["method"], scope["path"],
+                scope.get("query_string", b""), scope.get("headers", ()),
+                scope.get("path_params"), body, status, elapsed, faults,
+            )
+        )  # fmt: skip
 
     def _drain(self) -> None:
         with self._lock:
             while self._raw:
-                received, carrier, endpoint, scope, body, status, elapsed, faults = (
-                    self._raw.popleft()
-                )
+                (received, carrier, endpoint, method, path, query, headers, params, body,
+                 status, elapsed, faults) = self._raw.popleft()  # fmt: skip
                 self._entries.append(
                     Entry(
                         seq=next(self._seq),
                         received=received,
                         carrier=carrier,
                         endpoint=endpoint,
-                        method=scope.get("method", ""),
-                        path=scope.get("path", ""),
-                        query=scope.get("query_string", b""),
-                        headers=list(scope.get("headers", [])),
-                        path_params=dict(scope.get("path_params", {})),
+                        method=method,
+                        path=path,
+                        query=query,
+                        headers=list(headers),
+                        path_params=dict(params or {}),
                         body=body,
                         status=status,
                         duration_ms=elapsed * 1000,
