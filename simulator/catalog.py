@@ -32,8 +32,10 @@ class Catalog:
         mix: bool | Mapping[str, float] = True,
         variants: int = 16,
         cache_size: int = 8192,
+        generation: int = 0,
     ) -> None:
         self.seed = seed
+        self.generation = generation
         self.epoch = epoch.astimezone(UTC).replace(microsecond=0)
         self.variants = max(1, variants)
         self.scenarios: dict[str, Scenario] = {s.name: s for s in scenarios}
@@ -58,7 +60,7 @@ class Catalog:
         key = (scenario.name, index % self.variants)
         v = self._variants.get(key)
         if v is None:
-            v = self._variants[key] = compile_variant(scenario, key[1], self.seed)
+            v = self._variants[key] = compile_variant(scenario, key[1], self.seed, self.generation)
         return v
 
     def lookup(self, carrier: str, number: str) -> Shipment | None:

@@ -37,6 +37,9 @@ class Simulation:
         self._rendered_keys: list[Hashable] = []
         self._rendered_bytes = 0
         self._evict = random.Random(settings.seed)
+        self.generation = 0
+        """How many times scenarios were loaded; part of every render key, so a body rendered
+        from scenarios a reload replaced can never be served again."""
         self.use_scenarios(scenarios)
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
@@ -46,8 +49,10 @@ class Simulation:
 
     def use_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         """Serve these scenarios from now on (start-up and live reload)."""
+        self.generation += 1
         catalog = Catalog(
             scenarios,
+            generation=self.generation,
             seed=self.settings.seed,
             epoch=self.clock.start,
             mix=self.settings.mix,
@@ -73,7 +78,8 @@ class Simulation:
         """The shipment a tenant sees for a number: one it created, else the catalog's."""
         if tenant in self.creators:
             made = self.store.get_shipment(tenant, carrier, number)
-            if made is not None:
+            # A shipment whose scenario a reload removed is gone with it (not a server error).
+            if made is not None and made.scenario in self.catalog.scenarios:
                 return self.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
         return self.catalog.lookup(carrier, number)
 

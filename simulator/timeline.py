@@ -85,6 +85,8 @@ class Variant:
     weight_kg: float
     offsets: tuple[float, ...]
     """Seconds from the start to each event, for bisection."""
+    generation: int = 0
+    """The scenario load this variant belongs to (see Simulation.generation)."""
 
 
 class Shipment:
@@ -110,7 +112,7 @@ class Shipment:
         self.t0 = t0
         self._t0 = t0.timestamp() if t0_seconds is None else t0_seconds
         self.key: tuple[object, ...] = (
-            carrier, number, variant.scenario.name, variant.index, self._t0,
+            carrier, number, variant.scenario.name, variant.index, self._t0, variant.generation,
         )  # fmt: skip
         """Identifies what is rendered: equal keys render equal bodies."""
         self._events: tuple[Event, ...] | None = None
@@ -232,7 +234,7 @@ def _endpoint(
     return places.pick(rng, places.cities_in(value, hubs=False), used)
 
 
-def compile_variant(scenario: Scenario, index: int, seed: int) -> Variant:
+def compile_variant(scenario: Scenario, index: int, seed: int, generation: int = 0) -> Variant:
     """Draw the route, parties and places of one variant of a scenario (Faker, seeded)."""
     rng = random.Random(seed_int(seed, scenario.name, index))
     used: set[str] = set()
@@ -305,6 +307,7 @@ def compile_variant(scenario: Scenario, index: int, seed: int) -> Variant:
         places=tuple(assigned),
         weight_kg=round(rng.uniform(0.2, 22.0), 1),
         offsets=tuple(spec.at.total_seconds() for spec in scenario.events),
+        generation=generation,
     )
 
 

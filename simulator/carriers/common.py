@@ -12,13 +12,21 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
+
+from simulator.tokens import Claims, TokenError, TokenIssuer, bearer
 
 TENANT_HEADER = "x-carriersim-tenant"
+
+TENANT_PARAM = "tenant"
+"""The path parameter of the ``/t/{tenant}/…`` prefix (see :func:`simulator.app.create_app`)."""
 
 
 def dumps(body: Any) -> bytes:
     """Compact UTF-8 JSON, as the carriers send it."""
-    return orjson.dumps(body)
+    # orjson's result keeps its whole working buffer (about 32 KiB whatever the body's
+    # size); an exact-size copy is what the render cache can afford to keep.
+    return bytes(memoryview(orjson.dumps(body)))
 
 
 def respond(
@@ -97,6 +105,41 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return client_id, secret
 
 
+def path_tenant(scope: Scope) -> str | None:
+    """The tenant the ``/t/{tenant}`` path prefix names, or None without one."""
+    params = scope.get("path_params")
+    return params.get(TENANT_PARAM) if params else None
+
+
 def tenant_for(request: Request, credential: str) -> str:
-    """The tenant a login names: the header's, else the credential itself."""
-    return request.headers.get(TENANT_HEADER) or credential
+    """The tenant a request names: the path prefix's, else the header's, else the credential."""
+    return path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential
+
+
+def tenant_mismatch(request: Request, claims: Claims) -> bool:
+    """Whether a bearer token is used under a path prefix naming another tenant than the one
+    it was issued to.
+
+    A token binds its tenant at issue time (prefix, header or credential there). The header
+    only names the tenant at login, so it is not checked here; a prefix names the tenant on
+    every request, and a token from another prefix is refused like any token that is not
+    this credential's: with the carrier's own 401.
+    """
+    # path_tenant inlined: this runs on every tracking request.
+    params = request.scope.get("path_params")
+    named = params.get(TENANT_PARAM) if params else None
+    return named is not None and named != claims.tenant
+
+
+def bearer_tenant(
+    request: Request, tokens: TokenIssuer, carrier: str, authorization: str | None
+) -> str:
+    """The tenant a bearer-token request is made in, for the ``describe`` hooks: the path
+    prefix's, else the token's, else (no usable token) the header's."""
+    named = path_tenant(request.scope)
+    if named is not None:
+        return named
+    try:
+        return tokens.decode(bearer(authorization), carrier).tenant
+    except TokenError:
+        return request.headers.get(TENANT_HEADER) or ""

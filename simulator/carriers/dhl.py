@@ -5,8 +5,11 @@ Sources: ``/work/shared/carrier-specs/NOTES.md`` §4 and ``dhl/utapi-traking-api
 integrators), [unverified] (no source; a documented choice of this simulator).
 
 Request flow: API key (401) -> query validation (400) -> tenant clock -> lookup (404) -> body
-from the render cache. There is no token and so no expiry; whether a key is accepted is
-decided in :func:`key_accepted` alone, so a later "revoked key" rule has one place to go.
+from the render cache. The tenant is the ``/t/{tenant}`` path prefix's, else the
+``X-Carriersim-Tenant`` header's, else the key itself; the lookup sees the tenant's own
+created shipments before the catalog. There is no token and so no expiry; whether a key is
+accepted is decided in :func:`key_accepted` alone, so a later "revoked key" rule has one
+place to go.
 
 Choices the sources leave open:
 
@@ -685,7 +688,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             return bad_request(str(problem))
         now = sim.clock.now(tenant)
         number = query.number
-        shipment = sim.catalog.lookup(NAME, number)
+        shipment = sim.lookup(NAME, number, tenant)
         count = shipment.visible_count(now) if shipment is not None else 0
         if shipment is None or count == 0:
             return missing(request, number, tenant, now)

@@ -19,7 +19,8 @@ Choices the sources leave open:
   csp/parent-child grants, unknown id, wrong secret) gets the spec's 401
   ``NOT.AUTHORIZED.ERROR`` "The given client credentials were not valid…" [spec].
 * Tracking 401s: the spec's only 401 example says "Access token expired…"; it is used for
-  every unusable token (missing, garbage, tampered, another carrier's, expired) [spec].
+  every unusable token (missing, garbage, tampered, another carrier's, another tenant's
+  under a ``/t/{tenant}`` prefix, expired) [spec].
 * Request-level 400s (NOTES §2.6): no usable tracking number (non-JSON content type,
   unparseable JSON, missing/empty ``trackingInfo``, entry without a string
   ``trackingNumber``, blank number) -> ``TRACKING.TRACKINGNUMBER.EMPTY`` [spec wording];
@@ -63,7 +64,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from simulator import faulting, numbers, quirks
-from simulator.carriers.common import dumps, form_body, raw, respond, tenant_for
+from simulator.carriers.common import (
+    bearer_tenant,
+    dumps,
+    form_body,
+    raw,
+    respond,
+    tenant_for,
+    tenant_mismatch,
+)
 from simulator.engine import Simulation
 from simulator.faults import DataQuirk, Decision, Lie, fault_id
 from simulator.scenario import EventKind, ExceptionReason, Service
@@ -749,17 +758,18 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             lambda: dumps(apply_format_quirks(render_result(view, shown, detailed), modes)),
         )
 
-    def neighbour(shipment: Shipment, count: int, now: float) -> tuple[Shipment, int]:
-        # The parcel of the asked number's neighbour label; when that number tracks nothing
-        # (default mix off, or not yet shipped), the asked scenario replayed under it.
+    def neighbour(shipment: Shipment, count: int, now: float, tenant: str) -> tuple[Shipment, int]:
+        # The parcel of the asked number's neighbour label, as the tenant would track it;
+        # when that number tracks nothing (default mix off, or not yet shipped), the asked
+        # scenario replayed under it.
         other = wrong_number(shipment.number)
-        found = sim.catalog.lookup(NAME, other)
+        found = sim.lookup(NAME, other, tenant)
         if found is not None and (shown := found.visible_count(now)) > 0:
             return found, shown
         return sim.catalog.shipment(NAME, shipment.scenario.name, other, shipment.t0), count
 
     def faulty_parts(
-        wanted: list[Wanted], detailed: bool, now: float, decision: Decision
+        wanted: list[Wanted], detailed: bool, now: float, tenant: str, decision: Decision
     ) -> list[bytes]:
         """The clean path's parts with the decision's lies and quirks applied per number."""
         # Per entry: (shipment, visible count, the error a lie answers with), or
@@ -770,7 +780,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             if not numbers.is_plausible(NAME, number):
                 resolved.append((None, 0, NUMBER_INVALID))
                 continue
-            shipment = sim.catalog.lookup(NAME, number)
+            shipment = sim.lookup(NAME, number, tenant)
             count = shipment.visible_count(now) if shipment is not None else 0
             if shipment is None or count == 0 or not _ships_within(shipment, entry):
                 resolved.append((None, 0, NUMBER_NOT_FOUND))
@@ -794,7 +804,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
                 continue
             shipment = found
             if "wrong_number" in lies:
-                shipment, count = neighbour(found, count, now)
+                shipment, count = neighbour(found, count, now, tenant)
             modes = frozenset(m for m in decision.quirks if applies(m, number))
             if modes or lies:
                 parts.append(faulted_part(shipment, count, detailed, modes, lies))
@@ -808,7 +818,11 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             claims = sim.tokens.decode(bearer(headers.get("authorization")), NAME)
         except TokenError:
             return refuse(401, TOKEN_EXPIRED)
-        now = sim.clock.now(claims.tenant)
+        if tenant_mismatch(request, claims):
+            # Not this credential's token: the same 401 as any token FedEx did not issue.
+            return refuse(401, TOKEN_EXPIRED)
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
         if now >= claims.expires_at:
             return refuse(401, TOKEN_EXPIRED)
         customer_id = headers.get("x-customer-transaction-id")
@@ -818,7 +832,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             return refuse(400, bad.error, customer_id)
         decision = faulting.data_faults(request)
         if decision.quirks or decision.lies:
-            parts = faulty_parts(wanted, detailed, now, decision)
+            parts = faulty_parts(wanted, detailed, now, tenant, decision)
         else:
             parts = []
             for entry in wanted:
@@ -826,7 +840,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
                 if not numbers.is_plausible(NAME, number):
                     parts.append(error_part(number, NUMBER_INVALID))
                     continue
-                shipment = sim.catalog.lookup(NAME, number)
+                shipment = sim.lookup(NAME, number, tenant)
                 count = shipment.visible_count(now) if shipment is not None else 0
                 if shipment is None or count == 0 or not _ships_within(shipment, entry):
                     parts.append(error_part(number, NUMBER_NOT_FOUND))
@@ -887,10 +901,7 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
             client_id = (form or {}).get("client_id", "")
             return tenant_for(request, client_id), ()
         headers = request.headers
-        try:
-            tenant = sim.tokens.decode(bearer(headers.get("authorization")), NAME).tenant
-        except TokenError:
-            tenant = tenant_for(request, "")
+        tenant = bearer_tenant(request, sim.tokens, NAME, headers.get("authorization"))
         try:
             _, wanted = parse_request(headers.get("content-type"), await request.body())
         except BadRequest:

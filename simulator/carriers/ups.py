@@ -42,11 +42,13 @@ from starlette.types import Scope
 from simulator import faulting, numbers, quirks
 from simulator.carriers.common import (
     basic_credentials,
+    bearer_tenant,
     dumps,
     form_body,
     raw,
     respond,
     tenant_for,
+    tenant_mismatch,
 )
 from simulator.engine import Simulation
 from simulator.faults import CLEAN, Decision
@@ -747,9 +749,9 @@ def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
 async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
     """(tenant, tracking numbers) of a request as the handlers would name them; never raises.
 
-    Token endpoint: the Basic client id (or the tenant header), no numbers. Tracking: the
-    bearer token's tenant (or the tenant header when the token is bad) and the normalized
-    inquiry number.
+    Token endpoint: the ``/t/{tenant}`` prefix, else the tenant header, else the Basic
+    client id; no numbers. Tracking: the prefix, else the bearer token's tenant (the tenant
+    header when the token is bad), and the normalized inquiry number.
     """
     try:
         scope = request.scope
@@ -758,10 +760,7 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
             credentials = basic_credentials(authorization)
             return tenant_for(request, credentials[0] if credentials else ""), ()
         sim: Simulation = scope["app"].state["sim"]
-        try:
-            tenant = sim.tokens.decode(bearer(authorization), NAME).tenant
-        except TokenError:
-            tenant = tenant_for(request, "")
+        tenant = bearer_tenant(request, sim.tokens, NAME, authorization)
         inquiry = scope.get("path_params", {}).get("inquiryNumber")
         return tenant, (numbers.normalize(inquiry),) if inquiry else ()
     except Exception:  # a fault hook must never be the reason a request fails
@@ -838,7 +837,10 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             claims = sim.tokens.decode(bearer(authorization), NAME)
         except TokenError:
             return raw(_INVALID_AUTH, 401)
-        now = sim.clock.now(claims.tenant)
+        if tenant_mismatch(request, claims):
+            return raw(_INVALID_AUTH, 401)
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
         if now >= claims.expires_at:
             return raw(_INVALID_AUTH, 401)
         if not trans_id.strip():
@@ -849,7 +851,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         number = numbers.normalize(inquiry)
         if not numbers.is_plausible(NAME, number):
             return raw(_INVALID_NUMBER, 400)
-        shipment = sim.catalog.lookup(NAME, number)
+        shipment = sim.lookup(NAME, number, tenant)
         count = shipment.visible_count(now) if shipment is not None else 0
         if shipment is None or count == 0:
             if spec_not_found:

@@ -6,9 +6,10 @@ Sources: ``/work/shared/carrier-specs/NOTES.md`` §3 and the USPS OpenAPI files
 as captured by integrators: KAR-USPS and USPS-FIX live DETAIL bodies, USPS-ISS threads),
 [unverified] (no source; a documented choice of this simulator).
 
-Request flow: bearer token -> claims (401 envelope on any token problem, on expiry on the
-tenant's clock, and on a token without the ``tracking`` scope) -> request validation (400
-envelopes) -> catalog lookup -> body from the render cache.
+Request flow: bearer token -> claims (401 envelope on any token problem, on a token used under
+another tenant's ``/t/{tenant}`` prefix, on expiry on the tenant's clock, and on a token
+without the ``tracking`` scope) -> request validation (400 envelopes) -> lookup (the tenant's
+own created shipments, else the catalog) -> body from the render cache.
 
 Production versus spec, and which one is imitated:
 
@@ -82,12 +83,14 @@ from starlette.routing import BaseRoute, Route
 from simulator import faulting, numbers, quirks
 from simulator.carriers.common import (
     basic_credentials,
+    bearer_tenant,
     dumps,
     form_body,
     json_body,
     raw,
     respond,
     tenant_for,
+    tenant_mismatch,
 )
 from simulator.engine import Simulation
 from simulator.faults import Decision
@@ -1042,16 +1045,20 @@ def routes(sim: Simulation) -> list[BaseRoute]:
     """The USPS endpoints at their production paths."""
     spec_not_found = sim.settings.not_found == "spec"
 
-    def authorize(request: Request, api: str) -> tuple[float, Response | None]:
+    def authorize(request: Request, api: str) -> tuple[float, str, Response | None]:
+        """(tenant's now, tenant, None) for a usable token, else (…, the 401 to send)."""
         token = bearer(request.headers.get("authorization"))
         try:
             claims = sim.tokens.decode(token, NAME)
         except TokenError:
-            return 0.0, unauthorized(api)
-        now = sim.clock.now(claims.tenant)
+            return 0.0, "", unauthorized(api)
+        if tenant_mismatch(request, claims):
+            return 0.0, "", unauthorized(api)
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
         if now >= claims.expires_at or not _grants_tracking(claims.scope):
-            return now, unauthorized(api)
-        return now, None
+            return now, tenant, unauthorized(api)
+        return now, tenant, None
 
     async def token_endpoint(request: Request) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1139,7 +1146,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         )
 
     async def track(request: Request) -> Response:
-        now, refused = authorize(request, API_V3)
+        now, tenant, refused = authorize(request, API_V3)
         if refused is not None:
             return refused
         mode = _COMMON_QUERIES.get(request.scope["query_string"])
@@ -1150,7 +1157,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         number = numbers.normalize(request.path_params["trackingNumber"])
         if not numbers.is_plausible(NAME, number):
             return raw(not_found_v3("150002", False), 400)
-        shipment = sim.catalog.lookup(NAME, number)
+        shipment = sim.lookup(NAME, number, tenant)
         count = 0 if shipment is None else shipment.visible_count(now)
         if shipment is None or count == 0:
             subcode = "150001" if numbers.is_valid(NAME, number) or shipment else "150002"
@@ -1167,7 +1174,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         return raw(body)
 
     async def track_batch(request: Request) -> Response:
-        now, refused = authorize(request, API_V3R2)
+        now, tenant, refused = authorize(request, API_V3R2)
         if refused is not None:
             return refused
         if not _is_json_type(request):
@@ -1190,7 +1197,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
             return bad_request(API_V3R2, problems)
         found: list[tuple[str, Shipment | None, int]] = []
         for number in items:
-            shipment = sim.catalog.lookup(NAME, number)
+            shipment = sim.lookup(NAME, number, tenant)
             count = 0 if shipment is None else shipment.visible_count(now)
             found.append((number, shipment if count else None, count))
         hits = sum(1 for _, s, _ in found if s is not None)
@@ -1633,10 +1640,7 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
         api = API_V3R2 if path.endswith(BATCH_PATH) else API_V3
         _FAULT_TARGET.set((api, ()))
         sim: Simulation = request.app.state.sim
-        try:
-            tenant = sim.tokens.decode(bearer(request.headers.get("authorization")), NAME).tenant
-        except TokenError:
-            tenant = tenant_for(request, "")
+        tenant = bearer_tenant(request, sim.tokens, NAME, request.headers.get("authorization"))
         asked: tuple[str, ...] = ()
         if api == API_V3:
             asked = (numbers.normalize(request.path_params["trackingNumber"]),)

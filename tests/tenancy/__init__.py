@@ -1,0 +1,1 @@
+"""Tenants: created shipments, the path prefix and header, tokens bound to tenants, clocks."""
