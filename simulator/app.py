@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from types import ModuleType
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator import admin, carriers, faulting
 from simulator.carriers.common import TENANT_PARAM
@@ -63,14 +66,48 @@ def create_app(sim: Simulation) -> Starlette:
     routes.extend(admin.routes(control, sim.settings.admin_token))
     routes.extend(prefixed)
     routes.append(tenanted)
-    app = Starlette(
-        routes=routes,
-        exception_handlers={404: unknown_path, 405: wrong_method},
-    )
+    app = _LeanApp(routes=routes, exception_handlers={404: unknown_path, 405: wrong_method})
     app.state.sim = sim
     app.state.control = control
     control.app = app
     return app
+
+
+class _LeanApp(Starlette):
+    """Starlette without its two default middlewares on the request path.
+
+    Every carrier handler answers its own errors in the carrier's envelope, so the
+    per-request exception plumbing is not needed there; routing misses (404, 405) are
+    still answered by the app's handlers. Anything else propagates to the server, which
+    answers 500 as Starlette's error middleware would.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        router = self.router
+        handlers: dict[Any, Any] = dict(self.exception_handlers)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await router(scope, receive, send)
+            except HTTPException as exc:
+                handler = handlers.get(exc.status_code)
+                if handler is None:
+                    raise
+                response = await handler(Request(scope, receive), exc)
+                await response(scope, receive, send)
+
+        return app
+
+
+class _Direct:
+    """An endpoint called as plain ASGI, without Starlette's per-request exception wrapper."""
+
+    def __init__(self, endpoint: faulting.Endpoint) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 def _with_faults(sim: Simulation, module: ModuleType, route: BaseRoute) -> BaseRoute:
@@ -79,7 +116,7 @@ def _with_faults(sim: Simulation, module: ModuleType, route: BaseRoute) -> BaseR
         return route
     kind = "token" if "token" in route.path else "track"
     endpoint = faulting.wrap(sim, module, kind, route.endpoint)
-    return Route(route.path, endpoint, methods=list(route.methods or ()), name=route.name)
+    return Route(route.path, _Direct(endpoint), methods=list(route.methods or ()), name=route.name)
 
 
 def build(settings: Settings) -> Starlette:
