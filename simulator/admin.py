@@ -7,6 +7,7 @@ the field and the fix. The API is described by ``/__admin/openapi.json``.
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from simulator import __version__
 from simulator.control import AdminError, Control
@@ -32,6 +33,8 @@ def _tenant(request: Request, body: dict[str, Any] | None = None, required: bool
         or request.headers.get("x-carriersim-tenant")
         or (body or {}).get("tenant")
     )
+    if tenant is not None and not isinstance(tenant, str):
+        raise AdminError(400, "tenant", f"{tenant!r} is not a tenant name", "send it as text")
     if required and not tenant:
         raise AdminError(
             400,
@@ -71,6 +74,9 @@ def _filters(request: Request, body: dict[str, Any] | None = None) -> dict[str, 
     out: dict[str, Any] = {
         k: source.get(k) for k in ("carrier", "endpoint", "number", "method", "path")
     }
+    for name, value in out.items():
+        if value is not None and not isinstance(value, str):
+            raise AdminError(400, name, f"{value!r} is not text", f'send "{name}" as a string')
     status = source.get("status")
     if status is not None:
         try:
@@ -105,6 +111,8 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
                 return JSONResponse(exc.to_json(), exc.status)
             if result is None:
                 return Response(status_code=204)
+            if isinstance(result, Response):
+                return result
             return JSONResponse(result, status)
 
         return run
@@ -130,13 +138,14 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         return c.reload()
 
     async def faults(r: Request) -> Any:
-        return c.faults()
+        return c.faults(_tenant(r, required=False))
 
     async def add_fault(r: Request) -> Any:
-        return c.add_fault(await _body(r))
+        # The body's "tenant" is not the fault's: a fault names its tenant in match.tenant.
+        return c.add_fault(await _body(r), _tenant(r, required=False))
 
     async def clear_faults(r: Request) -> Any:
-        return c.clear_faults()
+        return c.clear_faults(_tenant(r, required=False))
 
     async def create_shipment(r: Request) -> Any:
         b = await _body(r)
@@ -249,10 +258,47 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     for path, handler, methods, status in table:
         for method in methods:
             by_path.setdefault(path, {})[method] = (handler, status)
-    out: list[BaseRoute] = []
-    for path, handlers in by_path.items():
-        out.append(Route(path, _dispatch(handlers, endpoint), methods=list(handlers)))
+    out: list[BaseRoute] = [
+        Route(path, _dispatch(handlers, endpoint), methods=list(handlers))
+        for path, handlers in by_path.items()
+    ]
+    operations = list(out)
+
+    async def unknown(r: Request) -> Any:
+        for route in operations:
+            found, _ = route.matches(r.scope)
+            if found is not Match.NONE:  # the path exists; the method does not
+                methods = sorted(getattr(route, "methods", None) or ())
+                return JSONResponse(
+                    AdminError(
+                        405,
+                        "method",
+                        f"{r.method} is not allowed at {r.url.path}",
+                        f"use {', '.join(m for m in methods if m != 'HEAD')}",
+                    ).to_json(),
+                    405,
+                    headers={"Allow": ", ".join(methods)},
+                )
+        path = r.url.path.removeprefix(PREFIX) or "/"
+        close = difflib.get_close_matches(path, sorted(by_path), n=1, cutoff=0.6)
+        hint = f"did you mean {PREFIX}{close[0]}? " if close else ""
+        raise AdminError(
+            404,
+            "path",
+            f"no admin endpoint at {PREFIX}{path}",
+            f"{hint}every endpoint is described at {PREFIX}/openapi.json",
+        )
+
+    # Not an operation: answers mistyped admin paths and wrong methods in the admin API's
+    # own error shape (not the carriers' unknown-path answer) and keeps them out of the
+    # journal. Starlette prefers a full match, so this catch-all also sees wrong methods.
+    out.append(Route("/{path:path}", endpoint(unknown), methods=_ANY, name=FALLBACK))
     return [Mount(PREFIX, routes=out)]
+
+
+_ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+FALLBACK = "admin-unknown-path"
+"""Name of the catch-all route under ``/__admin`` (404 and 405 in the admin error shape)."""
 
 
 def _dispatch(

@@ -9,6 +9,7 @@ Mistakes raise :class:`AdminError`, which names the field and the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import random
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -24,27 +26,73 @@ from simulator import __version__, numbers
 from simulator.durations import DurationError, format_duration, parse_duration
 from simulator.engine import Simulation
 from simulator.faults import Fault
-from simulator.journal import Entry, select
+from simulator.journal import Entry, loads_json, select
 from simulator.loader import ScenarioError, load_paths
 from simulator.scenario import CARRIERS
 from simulator.seeding import seed_int
 from simulator.store import CreatedShipment
 from simulator.timeline import Event, Shipment
+from simulator.tokens import TokenError, bearer
 
 
 class AdminError(Exception):
     """A request to the control object that cannot be carried out."""
 
-    def __init__(self, status: int, field: str, message: str, fix: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        field: str,
+        message: str,
+        fix: str,
+        problems: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {message} ({fix})")
         self.status = status
         self.field = field
         self.message = message
         self.fix = fix
+        self.problems = problems
 
     def to_json(self) -> dict[str, Any]:
         """The error as the admin API answers it."""
-        return {"error": {"field": self.field, "message": self.message, "fix": self.fix}}
+        error: dict[str, Any] = {"field": self.field, "message": self.message, "fix": self.fix}
+        if self.problems is not None:
+            error["problems"] = self.problems
+        return {"error": error}
+
+
+# The simulated clock and every instant a request names stay in this range: datetime (and
+# so every renderer) cannot go past year 9999, and no carrier predates POSIX time.
+_EARLIEST = datetime(1970, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+_LONGEST = timedelta(days=365_000)
+
+
+def _in_range(field: str, seconds: float) -> float:
+    if not (math.isfinite(seconds) and _EARLIEST <= seconds <= _LATEST):
+        raise AdminError(
+            400,
+            field,
+            "that would put the clock outside 1970-01-02 .. 9000-01-01",
+            "choose an instant (or a duration from now) inside that range",
+        )
+    return seconds
+
+
+def text(field: str, value: Any) -> str:
+    """A required string parameter, or an AdminError naming the field."""
+    if not isinstance(value, str) or not value:
+        raise AdminError(
+            400, field, f"{value!r} is not a non-empty string", f'send "{field}" as text'
+        )
+    return value
+
+
+def carrier_name(field: str, value: Any) -> str:
+    """A carrier name, or an AdminError naming the field and the carriers."""
+    if value not in CARRIERS:
+        raise AdminError(400, field, f"unknown carrier {value!r}", f"one of {', '.join(CARRIERS)}")
+    return str(value)
 
 
 def _iso(ts: float | datetime | None) -> str | None:
@@ -57,11 +105,16 @@ def _iso(ts: float | datetime | None) -> str | None:
 def duration(field: str, value: Any) -> timedelta:
     """A duration parameter, or an AdminError naming the field."""
     try:
-        return parse_duration(value)
-    except (DurationError, TypeError):
+        parsed = parse_duration(value)
+    except (DurationError, TypeError, ValueError, OverflowError):
         raise AdminError(
             400, field, f"{value!r} is not a duration", "write it like '2d', '1d 4h' or '-30m'"
         ) from None
+    if abs(parsed) > _LONGEST:
+        raise AdminError(
+            400, field, f"{value!r} is longer than 1000 years", "send a shorter duration"
+        )
+    return parsed
 
 
 def instant(field: str, value: Any) -> datetime:
@@ -74,7 +127,9 @@ def instant(field: str, value: Any) -> datetime:
         raise AdminError(
             400, field, f"{value!r} is not an ISO 8601 instant", "e.g. '2026-03-01T12:00:00Z'"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    _in_range(field, moment.timestamp())
+    return moment
 
 
 def _event_json(event: Event, visible: bool) -> dict[str, Any]:
@@ -102,7 +157,12 @@ class Control:
         self.app = app
         self.started = time.time()
         self._lock = threading.Lock()
-        self._serial = 0
+        self._serials: dict[str, int] = {}
+        """Per tenant, how many numbers it was given: a tenant's fresh numbers depend only
+        on the seed and its own history, never on what other tenants did meanwhile."""
+        self._runtime: list[Fault] = []
+        """Faults added through :meth:`add_fault` (those a tenant reset may take away)."""
+        self._fault_serial = 0
         self.reloaded_at: float | None = None
         self.reload_error: str | None = None
 
@@ -167,6 +227,10 @@ class Control:
                 "scenarios",
                 f"the scenario files have problems; still serving the last good version:\n{exc}",
                 "fix the files (see file:line above) and reload again",
+                problems=[
+                    {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                    for p in exc.problems
+                ],
             ) from None
         self.sim.use_scenarios(scenarios)
         self.reloaded_at = time.time()
@@ -178,18 +242,16 @@ class Control:
     def create_shipment(
         self,
         tenant: str,
-        carrier: str,
-        scenario: str,
+        carrier: Any,
+        scenario: Any,
         *,
         start: Any = None,
-        seed: int | None = None,
-        number: str | None = None,
+        seed: Any = None,
+        number: Any = None,
     ) -> dict[str, Any]:
         """Create a shipment of a scenario for a carrier; returns it with a fresh number."""
-        if carrier not in CARRIERS:
-            raise AdminError(
-                400, "carrier", f"unknown carrier {carrier!r}", f"one of {', '.join(CARRIERS)}"
-            )
+        carrier = carrier_name("carrier", carrier)
+        scenario = text("scenario", scenario)
         found = self.sim.catalog.scenarios.get(scenario)
         if found is None:
             raise self._unknown_scenario(scenario, "scenario")
@@ -207,15 +269,16 @@ class Control:
                 f"scenario {scenario!r} is a not-found scenario",
                 "track any unknown number instead; it needs no shipment",
             )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise AdminError(
+                400, "seed", f"{seed!r} is not an integer", "send a whole number, or leave it out"
+            )
         offset = duration("start", start) if start is not None else timedelta(0)
-        with self._lock:
-            self._serial += 1
-            serial = self._serial
+        t0 = int(_in_range("start", self.sim.clock.now(tenant) + offset.total_seconds()))
         if number is None:
-            rng = random.Random(seed_int(self.sim.settings.seed, tenant, carrier, serial, "new"))
-            number = self._fresh_number(carrier, rng)
+            number = self._fresh_number(tenant, carrier)
         else:
-            number = numbers.normalize(number)
+            number = numbers.normalize(text("number", number))
             if not numbers.is_plausible(carrier, number):
                 raise AdminError(
                     400,
@@ -223,8 +286,15 @@ class Control:
                     f"{number!r} is not a {carrier.upper()} number",
                     "leave it out to get a fresh valid one",
                 )
+            if self.sim.store.get_shipment(tenant, carrier, number) is not None:
+                raise AdminError(
+                    409,
+                    "number",
+                    f"tenant {tenant!r} already has a {carrier} shipment {number!r}",
+                    f"delete it first (DELETE /__admin/shipments/{carrier}/{number}) "
+                    "or leave the number out to get a fresh one",
+                )
         variant = seed if seed is not None else seed_int(tenant, carrier, number) % 1024
-        t0 = int(self.sim.clock.now(tenant) + offset.total_seconds())
         made = CreatedShipment(carrier, number, scenario, float(t0), variant)
         self.sim.store.add_shipment(tenant, made)
         self.sim.creators.add(tenant)
@@ -232,15 +302,26 @@ class Control:
             self.sim.faults.reach(carrier, number)
         return self.shipment(tenant, carrier, number)
 
-    def _fresh_number(self, carrier: str, rng: random.Random) -> str:
-        for _ in range(100):
-            candidate = numbers.generate(carrier, rng)
-            if candidate not in self.sim.catalog.declared[carrier]:
-                return candidate
+    def _fresh_number(self, tenant: str, carrier: str) -> str:
+        declared = self.sim.catalog.declared[carrier]
+        with self._lock:
+            for _ in range(100):
+                serial = self._serials.get(tenant, 0) + 1
+                self._serials[tenant] = serial
+                rng = random.Random(
+                    seed_int(self.sim.settings.seed, tenant, carrier, serial, "new")
+                )
+                candidate = numbers.generate(carrier, rng)
+                if (
+                    candidate not in declared
+                    and self.sim.store.get_shipment(tenant, carrier, candidate) is None
+                ):
+                    return candidate
         raise AdminError(500, "number", "could not draw a fresh number", "retry")
 
-    def _made(self, tenant: str, carrier: str, number: str) -> Shipment:
-        number = numbers.normalize(number)
+    def _made(self, tenant: str, carrier: Any, number: Any) -> Shipment:
+        carrier = carrier_name("carrier", carrier)
+        number = numbers.normalize(text("number", number))
         made = self.sim.store.get_shipment(tenant, carrier, number)
         if made is None:
             shipment = self.sim.catalog.lookup(carrier, number)
@@ -252,15 +333,42 @@ class Control:
                     "create one with POST /__admin/shipments",
                 )
             return shipment
+        if made.scenario not in self.sim.catalog.scenarios:
+            raise AdminError(
+                409,
+                "scenario",
+                f"{carrier} shipment {number!r} plays scenario {made.scenario!r}, which the "
+                "scenario files no longer define",
+                "restore the scenario and reload, or delete the shipment",
+            )
         return self.sim.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
 
     def shipments(self, tenant: str) -> list[dict[str, Any]]:
         """The shipments a tenant created."""
-        return [
-            self.shipment(tenant, m.carrier, m.number) for m in self.sim.store.shipments(tenant)
-        ]
+        out = []
+        for m in self.sim.store.shipments(tenant):
+            try:
+                out.append(self.shipment(tenant, m.carrier, m.number))
+            except AdminError as exc:
+                # One shipment whose scenario a reload removed must not hide the others.
+                out.append(
+                    {
+                        "carrier": m.carrier,
+                        "number": m.number,
+                        "scenario": m.scenario,
+                        "start": _iso(m.t0),
+                        "now": _iso(self.sim.clock.now(tenant)),
+                        "visible": 0,
+                        "status": None,
+                        "next_change": None,
+                        "next_change_in": None,
+                        "events": [],
+                        "problem": exc.message,
+                    }
+                )
+        return out
 
-    def shipment(self, tenant: str, carrier: str, number: str) -> dict[str, Any]:
+    def shipment(self, tenant: str, carrier: Any, number: Any) -> dict[str, Any]:
         """A shipment's whole timeline, what the tenant sees now, and the next change."""
         shipment = self._made(tenant, carrier, number)
         now = self.sim.clock.now(tenant)
@@ -268,7 +376,7 @@ class Control:
         latest = shipment.events[count - 1] if count else None
         upcoming = shipment.next_change(now)
         return {
-            "carrier": carrier,
+            "carrier": shipment.carrier,
             "number": shipment.number,
             "scenario": shipment.scenario.name,
             "start": _iso(shipment.t0),
@@ -282,9 +390,11 @@ class Control:
             "events": [_event_json(e, i < count) for i, e in enumerate(shipment.events)],
         }
 
-    def delete_shipment(self, tenant: str, carrier: str, number: str) -> None:
+    def delete_shipment(self, tenant: str, carrier: Any, number: Any) -> None:
         """Forget a shipment the tenant created."""
-        if not self.sim.store.delete_shipment(tenant, carrier, numbers.normalize(number)):
+        carrier = carrier_name("carrier", carrier)
+        number = numbers.normalize(text("number", number))
+        if not self.sim.store.delete_shipment(tenant, carrier, number):
             raise AdminError(
                 404,
                 "number",
@@ -314,7 +424,9 @@ class Control:
 
     def advance(self, tenant: str, by: Any) -> dict[str, Any]:
         """Move the tenant's clock by a duration."""
-        self.sim.clock.advance(tenant, duration("by", by))
+        delta = duration("by", by)
+        _in_range("by", self.sim.clock.now(tenant) + delta.total_seconds())
+        self.sim.clock.advance(tenant, delta)
         return self.clock(tenant)
 
     def set_clock(self, tenant: str, at: Any) -> dict[str, Any]:
@@ -324,12 +436,16 @@ class Control:
 
     def run(self, tenant: str, rate: Any = 1.0) -> dict[str, Any]:
         """Let the tenant's clock run at a speed factor (1 = real time)."""
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float)
+            or not (0 <= rate <= _FASTEST)
+        ):
             raise AdminError(
                 400,
                 "rate",
                 f"{rate!r} is not a speed factor",
-                "send a number >= 0, e.g. 60 for a minute per second",
+                f"send a number from 0 to {_FASTEST:g}, e.g. 60 for a minute per second",
             )
         self.sim.clock.run(tenant, float(rate))
         return self.clock(tenant)
@@ -339,7 +455,7 @@ class Control:
         self.sim.clock.reset(tenant)
         return self.clock(tenant)
 
-    def advance_to_next(self, tenant: str, carrier: str, number: str) -> dict[str, Any]:
+    def advance_to_next(self, tenant: str, carrier: Any, number: Any) -> dict[str, Any]:
         """Move the tenant's clock to the moment a shipment's next event happens."""
         shipment = self._made(tenant, carrier, number)
         upcoming = shipment.next_change(self.sim.clock.now(tenant))
@@ -347,37 +463,86 @@ class Control:
             raise AdminError(
                 409,
                 "number",
-                f"{number!r} has no event left",
+                f"{shipment.number!r} has no event left",
                 "its timeline is complete; inspect it with GET /__admin/shipments",
             )
         self.sim.clock.set(tenant, upcoming)
-        return {"clock": self.clock(tenant), "shipment": self.shipment(tenant, carrier, number)}
+        return {
+            "clock": self.clock(tenant),
+            "shipment": self.shipment(tenant, shipment.carrier, shipment.number),
+        }
 
     # ---------------------------------------------------------------- faults
 
-    def faults(self) -> list[dict[str, Any]]:
-        """The faults applied to every request (scenario faults are listed per scenario)."""
-        return [f.model_dump(mode="json", by_alias=True) for f in self.sim.faults.plan]
+    def faults(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        """The faults applied to every request (scenario faults are listed per scenario);
+        with a tenant, only those that can meet its requests."""
+        return [
+            f.model_dump(mode="json", by_alias=True)
+            for f in self.sim.faults.plan
+            if tenant is None or f.match.tenant in (None, tenant)
+        ]
 
-    def add_fault(self, data: Any) -> dict[str, Any]:
-        """Add a fault at run time (the same fields as a fault-plan entry)."""
+    def add_fault(self, data: Any, tenant: str | None = None) -> dict[str, Any]:
+        """Add a fault at run time (the same fields as a fault-plan entry). Named by a
+        tenant, the fault matches only that tenant's requests."""
+        if not isinstance(data, dict):
+            raise AdminError(400, "body", "a fault is a JSON object", 'send {"kind": ...}')
+        if "kind" not in data and "fault" not in data:
+            raise AdminError(400, "kind", "required field is missing", f"one of {_KINDS}")
+        if tenant is not None:
+            match = data.get("match") or {}
+            if not isinstance(match, dict):
+                raise AdminError(
+                    400, "match", f"{match!r} is not an object", 'send {"carrier": "ups", ...}'
+                )
+            if match.get("tenant") not in (None, tenant):
+                raise AdminError(
+                    400,
+                    "match.tenant",
+                    f"names tenant {match['tenant']!r}, but the request came as tenant {tenant!r}",
+                    "leave match.tenant out (it defaults to the requesting tenant), or add "
+                    "the fault without naming a tenant",
+                )
+            data = {**data, "match": {**match, "tenant": tenant}}
         try:
             fault = Fault.model_validate(data)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            loc = ".".join(str(p) for p in err["loc"] if p != "fault")
             raise AdminError(
                 400,
-                loc or "fault",
+                _fault_field(err, data),
                 str(err["msg"]).removeprefix("Value error, "),
                 "see README 'Faults' or scenarios/fault-plan.schema.json",
             ) from None
+        with self._lock:
+            self._fault_serial += 1
+            serial = self._fault_serial
+        if fault.name is None:
+            # A unique name keeps every other fault's identity (and counters) stable when
+            # this one is removed again.
+            fault = fault.model_copy(update={"name": f"runtime#{serial}:{fault.fault.kind}"})
         self.sim.faults.add(fault)
+        self._runtime.append(fault)
         return fault.model_dump(mode="json", by_alias=True)
 
-    def clear_faults(self) -> None:
-        """Remove every run-time fault and forget fault counters."""
-        self.sim.faults.clear()
+    def clear_faults(self, tenant: str | None = None) -> None:
+        """Remove every global fault and forget fault counters; with a tenant, only the
+        run-time faults that match that tenant alone, and its counters."""
+        if tenant is None:
+            self.sim.faults.clear()
+            self._runtime.clear()
+        else:
+            self._drop_faults(tenant)
+            self.sim.faults.book.reset(tenant)
+
+    def _drop_faults(self, tenant: str) -> None:
+        doomed = [f for f in self._runtime if f.match.tenant == tenant]
+        if not doomed:
+            return
+        # Only run-time faults go, each uniquely named, so no remaining fault changes identity.
+        self.sim.faults.remove(lambda f: any(f is d for d in doomed))
+        self._runtime = [f for f in self._runtime if not any(f is d for d in doomed)]
 
     # ---------------------------------------------------------------- journal
 
@@ -389,7 +554,7 @@ class Control:
 
         module = MODULES.get(entry.carrier or "")
         if module is None:
-            return entry.header("x-carriersim-tenant") or "", ()
+            return self._tenant_of_stray(entry), ()
         scope = {
             "type": "http",
             "method": entry.method,
@@ -409,9 +574,35 @@ class Control:
         described: tuple[str, tuple[str, ...]] = await module.describe(Request(scope, receive))
         return described
 
+    def _tenant_of_stray(self, entry: Entry) -> str:
+        """The tenant a request to no carrier path meant to be, from whatever credential it
+        carries: so that a tenant's unmatched requests (the UPS ``/api`` token trap above
+        all) show up under that tenant."""
+        from simulator.carriers.common import basic_credentials
+
+        named = entry.header("x-carriersim-tenant") or entry.header("dhl-api-key")
+        if named:
+            return named
+        authorization = entry.header("authorization")
+        basic = basic_credentials(authorization)
+        if basic is not None:
+            return basic[0]
+        token = bearer(authorization)
+        if token:
+            try:
+                return self.sim.tokens.decode(token, "").tenant
+            except TokenError as exc:  # always: no token is for carrier ""
+                if exc.claims is not None:
+                    return exc.claims.tenant
+        fields: Any = loads_json(entry.body)
+        if not isinstance(fields, dict):
+            fields = dict(parse_qsl(entry.body.decode("utf-8", "replace")))
+        client_id = fields.get("client_id")
+        return client_id if isinstance(client_id, str) else ""
+
     async def requests(self, tenant: str | None, **filters: Any) -> list[dict[str, Any]]:
         """Requests received, oldest first, filtered; ``tenant=None`` means all tenants."""
-        entries = select(await self._entries(), tenant=tenant, **filters)
+        entries = select(await self._entries(), tenant=tenant, **_normalized(filters))
         return [e.to_json() for e in entries]
 
     async def unmatched(self, tenant: str | None) -> list[dict[str, Any]]:
@@ -433,9 +624,17 @@ class Control:
         hints: list[str] = []
         tenant = e.tenant or ""
         for number in e.numbers:
-            if self.sim.lookup(e.carrier, number, tenant) is not None:
+            try:
+                seen = self.sim.lookup(e.carrier, number, tenant)
+            except KeyError:  # a created shipment whose scenario a reload removed
+                seen = None
+            try:
+                if seen is None:
+                    hints.extend(self._number_hints(e.carrier, number, tenant))
+                else:
+                    hints.extend(self._found_hints(e.carrier, number, tenant, seen))
+            except Exception:  # a hint must never make the journal unreadable
                 continue
-            hints.extend(self._number_hints(e.carrier, number, tenant))
         if not hints and e.status == 401:
             hints.append(
                 f"{e.carrier.upper()} refused the credentials or token: tokens are bound to the "
@@ -463,40 +662,68 @@ class Control:
             return [f"no endpoint at {path}; did you mean {' or '.join(close)}?"]
         return [f"no endpoint at {path}; carrier paths: {', '.join(known)}"]
 
+    def _found_hints(self, carrier: str, number: str, tenant: str, seen: Shipment) -> list[str]:
+        """Hints for a number that plays something, but maybe not what the test meant."""
+        sim = self.sim
+        hints: list[str] = []
+        now = sim.clock.now(tenant)
+        if seen.events and seen.visible_count(now) == 0:
+            hints.append(
+                f"{number} plays {seen.scenario.name!r} but its first event is at "
+                f"{_iso(seen.events[0].at)}, after tenant {tenant!r}'s clock ({_iso(now)}), "
+                "so the carrier answers not found; advance the clock "
+                f"(POST /__admin/shipments/{carrier}/{number}/next)"
+            )
+        own = sim.store.get_shipment(tenant, carrier, number) is not None
+        if not own and number not in sim.catalog.declared[carrier]:
+            for other in self._creators_of(carrier, number, tenant):
+                hints.append(
+                    f"{number} was created by tenant {other!r}, but this request came as "
+                    f"tenant {tenant!r} and got the default mix's {seen.scenario.name!r} "
+                    "instead; log in with that tenant's credential or create the shipment "
+                    "in this tenant"
+                )
+        return hints
+
+    def _creators_of(self, carrier: str, number: str, tenant: str) -> list[str]:
+        store = self.sim.store
+        return [
+            t for t in store.tenants() if t != tenant and store.get_shipment(t, carrier, number)
+        ]
+
     def _number_hints(self, carrier: str, number: str, tenant: str) -> list[str]:
         hints: list[str] = []
         sim = self.sim
         for other in CARRIERS:
+            if other == carrier:
+                continue
             owner = sim.catalog.declared[other].get(number)
-            if other != carrier and owner is not None:
+            if owner is not None:
                 hints.append(
                     f"{number} is declared for {other.upper()} (scenario {owner.name!r}),"
                     f" but was asked of {carrier.upper()}"
                 )
-        for other_tenant in sim.store.tenants():
-            if other_tenant != tenant and sim.store.get_shipment(other_tenant, carrier, number):
+            if sim.store.get_shipment(tenant, other, number) is not None:
                 hints.append(
-                    f"{number} was created by tenant {other_tenant!r}, but this request "
-                    f"came as tenant {tenant!r}; log in with that tenant's credential or "
-                    "create the shipment in this tenant"
+                    f"{number} was created by tenant {tenant!r} as a {other.upper()} shipment, "
+                    f"but was asked of {carrier.upper()}"
                 )
+        for other_tenant in self._creators_of(carrier, number, tenant):
+            hints.append(
+                f"{number} was created by tenant {other_tenant!r}, but this request "
+                f"came as tenant {tenant!r}; log in with that tenant's credential or "
+                "create the shipment in this tenant"
+            )
         made = sim.store.get_shipment(tenant, carrier, number)
         declared = sim.catalog.declared[carrier].get(number)
-        if made is not None or declared is not None:
-            shipment = sim.lookup(carrier, number, tenant) or (
-                sim.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
-                if made
-                else None
+        if made is not None and made.scenario not in sim.catalog.scenarios:
+            hints.append(
+                f"{number} plays scenario {made.scenario!r}, which the scenario files no "
+                "longer define; restore it and reload"
             )
-            if shipment is not None and shipment.events:
-                first = shipment.events[0].at
-                hints.append(
-                    f"{number} plays {shipment.scenario.name!r} but its first event is at "
-                    f"{_iso(first)}, after tenant {tenant!r}'s clock"
-                )
         candidates = [
             *sim.catalog.declared[carrier],
-            *(m.number for m in sim.store.shipments(tenant)),
+            *(m.number for m in sim.store.shipments(tenant) if m.carrier == carrier),
         ]
         close = [c for c in candidates if _one_edit(number, c)]
         if close:
@@ -524,6 +751,16 @@ class Control:
         **filters: Any,
     ) -> dict[str, Any]:
         """Whether matching requests were received at least / at most so many times."""
+        if at_least < 0:
+            raise AdminError(400, "at_least", f"{at_least} is negative", "send 0 or more")
+        if at_most is not None and at_most < at_least:
+            raise AdminError(
+                400,
+                "at_most",
+                f"{at_most} is below at_least ({at_least}); no count can satisfy both",
+                "raise at_most or lower at_least",
+            )
+        filters = _normalized(filters)
         count = len(select(await self._entries(), tenant=tenant, **filters))
         ok = count >= at_least and (at_most is None or count <= at_most)
         wanted = f"at least {at_least}" + (f" and at most {at_most}" if at_most is not None else "")
@@ -538,19 +775,52 @@ class Control:
     # ---------------------------------------------------------------- reset
 
     async def reset(self, tenant: str | None = None) -> None:
-        """Drop one tenant's state (clock, shipments, fault counters, journal) or everything."""
+        """Drop one tenant's state (clock, shipments, its run-time faults and fault
+        counters, journal) or everything."""
         sim = self.sim
         if tenant is not None:
             await self._entries()  # know each entry's tenant before dropping that tenant's
         sim.store.reset(tenant)
         sim.faults.book.reset(tenant)
+        with self._lock:
+            if tenant is None:
+                self._serials.clear()
+            else:
+                self._serials.pop(tenant, None)
         if tenant is None:
             sim.journal.clear()
             sim.creators.clear()
             sim.faults.clear()
+            self._runtime.clear()
         else:
+            self._drop_faults(tenant)
             sim.creators.discard(tenant)
             sim.journal.clear(keep=lambda e: e.tenant != tenant)
+
+
+_KINDS = "latency, http_error, rate_limit, outage, connection, body, lie, quirk"
+_FASTEST = 1_000_000.0
+"""The fastest a clock may run: a million times real time (11.6 days a second)."""
+
+
+def _fault_field(err: Any, data: dict[str, Any]) -> str:
+    """The field a fault validation error concerns, as the author wrote it (flat)."""
+    loc = [str(p) for p in err["loc"]]
+    if loc[:1] == ["fault"]:
+        loc = loc[1:]
+        if loc[:1] == [str(data.get("kind"))]:
+            loc = loc[1:]
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return "kind"
+    return ".".join(loc) or "fault"
+
+
+def _normalized(filters: dict[str, Any]) -> dict[str, Any]:
+    """Journal filters with the number as the journal keeps it (normalized)."""
+    number = filters.get("number")
+    if isinstance(number, str):
+        return {**filters, "number": numbers.normalize(number)}
+    return filters
 
 
 def _one_edit(a: str, b: str) -> bool:

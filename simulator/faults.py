@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -525,6 +525,12 @@ class FaultRegistry:
         """Add a global fault at run time."""
         with self._lock:
             self._global = (*self._global, fault)
+            self._refresh()
+
+    def remove(self, doomed: Callable[[Fault], bool]) -> None:
+        """Remove the global faults ``doomed`` selects."""
+        with self._lock:
+            self._global = tuple(f for f in self._global if not doomed(f))
             self._refresh()
 
     def clear(self) -> None:
