@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
-from simulator.durations import parse_duration
+from simulator.durations import format_duration, parse_duration
 
 Carrier = Literal["ups", "fedex", "usps", "dhl"]
 CARRIERS: tuple[Carrier, ...] = ("ups", "fedex", "usps", "dhl")
@@ -30,6 +30,8 @@ def _duration(value: Any) -> Any:
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
+    # Written back the way authors write it, so what the admin API lists can be sent again.
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [

@@ -27,9 +27,9 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from pydantic import TypeAdapter
 from starlette.testclient import TestClient
 
+from simulator.durations import parse_duration
 from simulator.scenario import CARRIERS
 from tests.admin.conftest import AdminFactory
 from tests.admin.helpers import assert_shows_visible, events_shown, track
@@ -38,7 +38,6 @@ from tests.conftest import EPOCH
 A = "/__admin"
 TENANTS = ("alpha", "beta", "gamma")
 SCENARIOS = ("delivered-on-time", "lost-in-transit", "customs-hold-released", "out-for-delivery")
-_DURATION = TypeAdapter(timedelta)
 
 
 class Parcel:
@@ -236,8 +235,7 @@ def test_admin_api_state_machine(admin: AdminFactory) -> None:
     assert profile is not None
     offsets = {
         name: [
-            _DURATION.validate_python(e["at"])
-            for e in client.get(f"{A}/scenarios/{name}").json()["events"]
+            parse_duration(e["at"]) for e in client.get(f"{A}/scenarios/{name}").json()["events"]
         ]
         for name in SCENARIOS
     }
