@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import __version__, numbers
-from simulator.durations import DurationError, parse_duration
+from simulator.durations import DurationError, format_duration, parse_duration
 from simulator.faults import fault_plan_json_schema
 from simulator.loader import (
     ScenarioError,
@@ -347,7 +347,10 @@ def _timeline(args: argparse.Namespace) -> int:
     others = [s.model_copy(update={"numbers": {}}) for s in scenarios if s.name != scenario.name]
     settings = replace(Settings(), seed=args.seed, mix=False)
     status, headers, body = probe(settings, [bound, *others], args.carrier, number, args.at)
-    print(f"{args.carrier.upper()} {number} — {scenario.name} at +{args.at} → HTTP {status}")
+    print(
+        f"{args.carrier.upper()} {number} — {scenario.name} at +{format_duration(args.at)}"
+        f" → HTTP {status}"
+    )
     ctype = headers.get("content-type", "")
     if "json" in ctype:
         print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
