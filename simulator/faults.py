@@ -480,6 +480,7 @@ class FaultRegistry:
         self._refresh()
 
     def _refresh(self) -> None:
+        self._version = getattr(self, "_version", 0) + 1
         carriers = {f.match.carrier for f in self._global}
         self._all_carriers = None in carriers
         self._carriers = frozenset(c for c in carriers if c is not None)
@@ -489,6 +490,11 @@ class FaultRegistry:
     def plan(self) -> tuple[Fault, ...]:
         """The global faults, in order."""
         return self._global
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the faults in force change (callers cache decisions by it)."""
+        return self._version
 
     @property
     def any_scenario(self) -> bool:
@@ -520,6 +526,7 @@ class FaultRegistry:
         """Note that ``number`` now plays a scenario with faults (a shipment made at run time)."""
         with self._lock:
             self._numbers.setdefault(carrier, set()).add(number)
+            self._refresh()
 
     def add(self, fault: Fault) -> None:
         """Add a global fault at run time."""
