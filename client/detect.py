@@ -11,9 +11,10 @@ How a number is resolved:
 1. The number is normalised (spaces and hyphens dropped, letters upper-cased).
 2. Every format is tried. A format with a check digit is *strong*; one without is *weak*.
 3. Strong formats come in two tiers. Tier 1 is a carrier's own numbering (UPS ``1Z``, FedEx
-   12/15 digits, USPS IMpb, DHL Express waybills…). Tier 2 is numbering that several carriers
-   share or that is legacy: FedEx SmartPost numbers *are* USPS IMpb barcodes, ``00``-prefixed
-   SSCC-18 serials are used by FedEx and DHL alike, S10 items can be handed to any post.
+   12/15 digits, USPS IMpb, DHL Express waybills…), and numbering two carriers really share
+   (``00``-prefixed SSCC-18 serials of FedEx and DHL; 22-digit ``92…`` FedEx SmartPost numbers,
+   which *are* USPS IMpb barcodes). Tier 2 is legacy or secondary numbering: 20-digit SmartPost
+   and USPS legacy numbers, UPS Mail Innovations IMpb, S10 items handed to a foreign post.
 4. The best tier with a valid match wins. One carrier there → that carrier; several →
    :class:`~client.errors.AmbiguousNumber` naming them, and the caller passes ``carrier=``.
 5. Weak formats count only when no strong format even matched the shape: a 10-digit number
@@ -191,13 +192,17 @@ _FORMATS: tuple[_Format, ...] = (
     _fmt(_FEDEX, "FedEx Ground 96", r"96[0-9]{20}", _valid_fedex_96, 1),
     _fmt(_FEDEX, "FedEx Ground GSN", r"96[0-9]{32}", _valid_fedex_34, 1),
     _fmt(_FEDEX, "FedEx Express 34", r"100[0-9]{31}", _valid_fedex_34, 1),
-    _fmt(_FEDEX, "FedEx SmartPost", r"92[0-9]{20}|(61|02)[0-9]{18}", _valid_smartpost, 2),
+    _fmt(_FEDEX, "FedEx SmartPost", r"(61|02)[0-9]{18}", _valid_smartpost, 2),
     # SSCC-18 serials are the shipper's, not the carrier's: FedEx and DHL both track them,
     # so both sit in tier 1 and such a number is reported ambiguous.
     _fmt(_FEDEX, "FedEx SSCC-18", r"00[0-9]{18}", _valid_mod10_20, 1),
     # USPS (§3.8)
     _fmt(_USPS, "USPS IMpb", _IMPB, _valid_impb, 1),
     _fmt(_USPS, "USPS S10", r"[A-Z]{2}[0-9]{9}US", _valid_s10, 1),
+    # A 22-digit 92… SmartPost (Ground Economy) number *is* a USPS IMpb (§2.8, §3.8): the
+    # same digits are a FedEx and a USPS number, so neither may be picked silently. Listed
+    # after USPS so USPS, which delivers it, is named first.
+    _fmt(_FEDEX, "FedEx SmartPost 92", r"92[0-9]{20}", _valid_smartpost, 1),
     _fmt(_USPS, "USPS legacy 20", r"[0-9]{20}", _valid_mod10_20, 2),
     _fmt(_USPS, "S10 (foreign post)", _FOREIGN_S10, _valid_s10, 2),
     # DHL (§4.7)

@@ -3,10 +3,11 @@
 Conventions, the same for every carrier:
 
 - ``TrackingResult.events`` run **oldest → newest**, the order a timeline is read in (all
-  four carriers send newest first; the adapters reverse and then sort by instant, stably, so
-  scans that share a timestamp keep the carrier's relative order). Exact duplicates (same
-  instant, code, description and location) are dropped once; near-duplicates are kept,
-  because carriers really do scan twice (NOTES §6 item 6).
+  four carriers send newest first; the adapters reverse and then sort the events with a known
+  instant, stably, so scans that share a timestamp keep the carrier's relative order; a scan
+  without offset keeps the carrier's position, since its instant is only a guess). Exact
+  duplicates (same instant, code, description and location) are dropped once;
+  near-duplicates are kept, because carriers really do scan twice (NOTES §6 item 6).
 - Every time is timezone-aware. When the carrier gives a wall-clock time with no offset at
   all (USPS pre-shipment scans, UPS activities without ``gmt*`` fields, some FedEx dates), the
   time is read as UTC and the event says ``offset_known=False``.

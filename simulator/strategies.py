@@ -20,7 +20,7 @@ from datetime import timedelta
 from hypothesis import strategies as st
 
 from simulator import numbers
-from simulator.faults import Fault, Lifetime, Match
+from simulator.faults import QUIRKS, Fault, Lifetime, Match, Window
 from simulator.scenario import CARRIERS, EventKind, ExceptionReason, Scenario, Service
 
 carriers = st.sampled_from(CARRIERS)
@@ -42,6 +42,7 @@ _ENDINGS: tuple[tuple[EventKind, ...], ...] = (
     (EventKind.out_for_delivery, EventKind.delivered),
     (EventKind.out_for_delivery, EventKind.delivery_attempted, EventKind.available_for_pickup),
     (EventKind.out_for_delivery, EventKind.exception, EventKind.returned_to_sender),
+    (EventKind.address_corrected, EventKind.out_for_delivery, EventKind.delivered),
     (EventKind.exception,),
     (EventKind.out_for_delivery,),
     (),
@@ -156,6 +157,60 @@ _KIND_DATA: tuple[dict[str, object], ...] = (
 )
 
 
+def _kind(**data: object) -> dict[str, object]:
+    return data
+
+
+HTTP_FAULTS: tuple[dict[str, object], ...] = (
+    *(_kind(kind="http_error", status=s) for s in (400, 403, 404, 500, 502, 503, 504)),
+    {"kind": "http_error", "status": 401, "reason": "expired"},
+    {"kind": "http_error", "status": 401, "reason": "revoked"},
+    {"kind": "http_error", "status": 429},
+    {"kind": "http_error", "status": 429, "retry_after": 1},
+    {"kind": "http_error", "status": 502, "body": "html"},
+    {"kind": "http_error", "status": 503, "body": "html", "retry_after": 0},
+    {"kind": "rate_limit", "limit": 1, "per": "1h"},
+    {"kind": "rate_limit", "preset": "carrier"},
+    {"kind": "outage", "status": 503},
+    {"kind": "outage", "status": 502, "body": "html"},
+)
+"""Every HTTP-level fault kind: errors in the carrier's envelope or a gateway's page."""
+
+BODY_FAULTS: tuple[dict[str, object], ...] = tuple(
+    _kind(kind="body", mode=m)
+    for m in ("invalid_json", "wrong_content_type", "missing_content_type", "random_bytes")
+)
+"""Every broken-body fault."""
+
+DATA_FAULTS: tuple[dict[str, object], ...] = (
+    *(_kind(kind="lie", mode=m) for m in ("ok_with_error", "mixed_results", "wrong_number")),
+    *(_kind(kind="quirk", mode=m) for m in QUIRKS),
+)
+"""Every lie and data quirk: a 200 whose content is wrong in a way carriers really are."""
+
+LATENCY_FAULTS: tuple[dict[str, object], ...] = tuple(
+    k for k in _KIND_DATA if k["kind"] == "latency"
+)
+
+IN_PROCESS_FAULTS: tuple[dict[str, object], ...] = (
+    *HTTP_FAULTS,
+    *BODY_FAULTS,
+    *DATA_FAULTS,
+    *LATENCY_FAULTS,
+)
+"""Every fault kind that needs no real socket (an ASGI transport can carry it)."""
+
+SOCKET_FAULTS: tuple[dict[str, object], ...] = (
+    {"kind": "connection", "mode": "reset"},
+    {"kind": "connection", "mode": "empty_reply"},
+    {"kind": "connection", "mode": "truncate", "fraction": 0.5},
+    {"kind": "connection", "mode": "hang", "seconds": 2.0},
+    {"kind": "connection", "mode": "headers_then_stall", "seconds": 2.0},
+    {"kind": "connection", "mode": "dribble", "seconds": 0.3},
+)
+"""Every connection fault, with waits short enough for tests (they need a real socket)."""
+
+
 @st.composite
 def faults(
     draw: st.DrawFn,
@@ -166,12 +221,42 @@ def faults(
     """One fault: a kind from ``kinds`` (in-process-safe ones by default), a match, a lifetime."""
     data = dict(draw(st.sampled_from(kinds)))
     data["match"] = draw(matches(numbers_pool))
-    data["when"] = draw(lifetimes())
+    when = draw(lifetimes())
+    if data["kind"] == "outage" and when.window is None:
+        # An outage is a span of time by definition: give it one.
+        start = draw(st.integers(0, 3600))
+        window = {"from": f"{start}s", "to": f"{start + draw(st.integers(1, 7200))}s"}
+        when = when.model_copy(update={"window": Window.model_validate(window)})
+    data["when"] = when
     return Fault.model_validate(data)
 
 
+@st.composite
+def aimed_faults(
+    draw: st.DrawFn,
+    *,
+    carrier: str,
+    tenant: str,
+    number: str,
+    kinds: tuple[dict[str, object], ...] = _KIND_DATA,
+) -> Fault:
+    """A fault whose match covers this carrier, tenant and number: each field either names
+    them or is left open, so the fault can fire for their requests (lifetime permitting)."""
+    fault: Fault = draw(faults(kinds=kinds))
+    data: dict[str, object] = {}
+    for name, value in (("carrier", carrier), ("tenant", tenant), ("number", number)):
+        if draw(st.booleans()):
+            data[name] = value
+    if draw(st.booleans()):
+        data["endpoint"] = draw(st.sampled_from(_ENDPOINTS))
+    return fault.model_copy(update={"match": Match.model_validate(data)})
+
+
 def fault_plans(
-    *, max_faults: int = 4, numbers_pool: tuple[str, ...] = ()
+    *,
+    max_faults: int = 4,
+    numbers_pool: tuple[str, ...] = (),
+    kinds: tuple[dict[str, object], ...] = _KIND_DATA,
 ) -> st.SearchStrategy[list[Fault]]:
     """A list of faults, as a fault-plan file would hold."""
-    return st.lists(faults(numbers_pool=numbers_pool), max_size=max_faults)
+    return st.lists(faults(kinds=kinds, numbers_pool=numbers_pool), max_size=max_faults)

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
-from client.model import Anomaly, Event, ExceptionReason, Location, Status
+from client.errors import MalformedResponse
+from client.model import Anomaly, Carrier, Event, ExceptionReason, Location, Status
 
 # ------------------------------------------------------------------------------------------
 # Tolerant access
@@ -70,6 +71,45 @@ def location(
     """A Location, or None when the carrier gave none of its parts."""
     loc = Location(text(city), text(state), text(postal_code), text(country))
     return None if loc == Location() else loc
+
+
+def same_number(asked: str, answered: Any) -> bool | None:
+    """Whether the number a carrier's answer names is the (normalised) number asked.
+
+    None when the answer names no number at all. Echoes that change the form but not the
+    number count as the same: case and padding spaces (UPS echoes numbers as sent, NOTES §1.6),
+    leading zeros on all-digit numbers (``00``-padded FedEx labels; a zero-prefixed DHL
+    waybill keeps its mod-7 check, NOTES §4.7), and the USPS routing prefix ``420`` + ZIP5 or
+    ZIP+4 in front of an IMpb (NOTES §3.8). Anything else is another parcel's answer, which must
+    never be reported as this number's.
+    """
+    raw = text(answered)
+    if raw is None:
+        return None
+    got, want = "".join(raw.split()).upper(), asked.upper()
+    if got == want:
+        return True
+    if got.isdigit() and want.isdigit():
+        if got.lstrip("0") == want.lstrip("0"):
+            return True
+        return any(
+            long.startswith("420") and long[cut:] == short
+            for long, short in ((got, want), (want, got))
+            for cut in (8, 12)
+        )
+    return False
+
+
+def wrong_number(carrier: Carrier, asked: str, answered: Any) -> MalformedResponse:
+    """The error for an answer about another number than the one asked."""
+    return MalformedResponse(
+        f"the carrier answered about {text(answered)!r} instead",
+        carrier=carrier,
+        number=asked,
+        status_code=200,
+        hint="the answer belongs to another parcel and was discarded; try again, and report "
+        "it to the carrier if it persists",
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -233,7 +273,11 @@ _WORD_STATUS: tuple[tuple[re.Pattern[str], Status], ...] = tuple(
             r"shipment information (received|sent)|electronically (notified|advised)",
             Status.pre_transit,
         ),
-        (r"\balert\b|exception|undeliverable|refused|damaged|\blost\b|\bdelay", Status.exception),
+        (
+            r"\balert\b|exception|undeliverable|refused|damaged|\blost\b|\bdelay|"
+            r"held (in|by|at) customs|customs (hold|delay)",
+            Status.exception,
+        ),
         (
             r"arriv|depart|in transit|processed|accepted|picked up|in possession|"
             r"\bsort|facility|\bhub\b|customs|clearance|forwarded|transferred",
@@ -284,14 +328,20 @@ def reason_from_words(words: str) -> ExceptionReason | None:
 def order_events(carrier_order: Sequence[Event]) -> tuple[tuple[Event, ...], list[Anomaly]]:
     """Events oldest → newest, exact duplicates dropped, with the anomalies noticed.
 
-    Carriers list newest first, so the list is reversed and then sorted by instant; the sort
-    is stable, so events sharing a timestamp keep the carrier's relative order.
+    Carriers list newest first, so the list is reversed and then the events with a known
+    instant are sorted by it; the sort is stable, so events sharing a timestamp keep the
+    carrier's relative order. An event without a UTC offset stays where the carrier listed
+    it: its wall clock read as UTC is off by hours, and comparing it with real instants would
+    move it by exactly that error (a USPS pre-shipment scan, NOTES §3.4, would jump ahead of
+    scans made hours after it).
     """
     oldest_first = list(reversed(carrier_order))
     anomalies: list[Anomaly] = []
-    if any(a.time > b.time for a, b in pairwise(oldest_first)):
+    timed = [e for e in oldest_first if e.offset_known]
+    if any(a.time > b.time for a, b in pairwise(timed)):
         anomalies.append(Anomaly.out_of_order_events)
-    oldest_first.sort(key=lambda e: e.time)
+        in_order = iter(sorted(timed, key=lambda e: e.time))
+        oldest_first = [next(in_order) if e.offset_known else e for e in oldest_first]
     seen: set[tuple[object, ...]] = set()
     kept: list[Event] = []
     for e in oldest_first:

@@ -33,8 +33,10 @@ from client.carriers._parse import (
     parse_iso,
     reason_from_words,
     regressed,
+    same_number,
     status_from_words,
     text,
+    wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import AuthenticationError, ConfigurationError, NotFound, TrackingError
@@ -139,8 +141,12 @@ class DhlAdapter(CarrierAdapter):
                 )
             }
         # Without a service hint DHL may answer with several divisions' shipments (§4.6).
-        mine = [s for s in shipments if (text(s.get("id")) or "").upper() == number]
-        shipment = (mine or shipments)[0]
+        verdicts = [same_number(number, s.get("id")) for s in shipments]
+        mine = [s for s, v in zip(shipments, verdicts, strict=True) if v]
+        mine = mine or [s for s, v in zip(shipments, verdicts, strict=True) if v is None]
+        if not mine:
+            return {number: wrong_number(self.carrier, number, shipments[0].get("id"))}
+        shipment = mine[0]
         result = self._result(number, shipment)
         if len(shipments) > 1:
             result = _add(result, Anomaly.multiple_results)

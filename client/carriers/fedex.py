@@ -35,6 +35,7 @@ from client.carriers._parse import (
     order_events,
     parse_iso,
     regressed,
+    same_number,
     text,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
@@ -120,8 +121,10 @@ def _map(
         return Status.unknown, None, None
     if status in (Status.exception, Status.failed_attempt) and exception_code:
         status, reason = EXCEPTION_CODES.get(exception_code.upper(), (status, reason))
-    if status is Status.exception and reason is None:
-        reason = _DELAY_TYPES.get((text(delay.get("type")) or "").upper())
+    if status is Status.exception:
+        # The delay detail names the cause (WEATHER, CLEARANCE…, N§2.4); the code's own
+        # reason (DY "Delay") is only the generic one.
+        reason = _DELAY_TYPES.get((text(delay.get("type")) or "").upper(), reason)
     return status, reason, raw
 
 
@@ -228,7 +231,9 @@ class FedexAdapter(CarrierAdapter):
                 by_number.setdefault(key.upper(), []).extend(results)
         outcomes: dict[str, Outcome] = {}
         for number in numbers:
-            found = by_number.get(number)
+            found = by_number.get(number) or [
+                r for key, rs in by_number.items() if same_number(number, key) for r in rs
+            ]
             if found:
                 outcomes[number] = self._outcome(number, found, body)
             else:
@@ -309,10 +314,13 @@ class FedexAdapter(CarrierAdapter):
         latest = obj(result.get("latestStatusDetail"))
         summary = None
         if text(latest.get("code")) or text(latest.get("derivedCode")):
+            # The latest status has no exceptionCode; its ancillary reason carries the same
+            # codes (007, 060G…, NOTES §2.4, §2.5), which matters when no scan is listed.
+            ancillary = items(latest.get("ancillaryDetails"))
             status, reason, raw = _map(
                 text(latest.get("code")),
                 text(latest.get("derivedCode")),
-                None,
+                text(ancillary[0].get("reason")) if ancillary else None,
                 obj(latest.get("delayDetail")),
             )
             description = clean(latest.get("description")) or clean(latest.get("statusByLocale"))

@@ -38,8 +38,11 @@ from client.carriers._parse import (
     obj,
     order_events,
     parse_offset,
+    reason_from_words,
     regressed,
+    same_number,
     text,
+    wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import InvalidNumber, MalformedResponse, NotFound, TrackingError
@@ -233,9 +236,12 @@ class UpsAdapter(CarrierAdapter):
         packages = items(shipment.get("package"))
         if not packages:
             return {number: self._no_package(shipment, number, reply)}
-        package = next(
-            (p for p in packages if text(p.get("trackingNumber")) == number), packages[0]
-        )
+        verdicts = [same_number(number, p.get("trackingNumber")) for p in packages]
+        package = next((p for p, v in zip(packages, verdicts, strict=True) if v), None)
+        if package is None:
+            package = next((p for p, v in zip(packages, verdicts, strict=True) if v is None), None)
+        if package is None:
+            return {number: wrong_number(self.carrier, number, packages[0].get("trackingNumber"))}
         return {number: self._result(number, package, body)}
 
     def _no_package(
@@ -260,11 +266,16 @@ class UpsAdapter(CarrierAdapter):
         if stamp is None:
             return None
         status, reason, raw = _map(obj(activity.get("status")))
+        description = clean(obj(activity.get("status")).get("description"))
+        if reason is None and status in (Status.exception, Status.failed_attempt):
+            # Generic codes (29 "Exception: Action Required", 60 "Delivery Attempted") leave
+            # the cause to the activity's text ("The address is incomplete…", NOTES §1.5).
+            reason = reason_from_words(description)
         address = obj(obj(activity.get("location")).get("address"))
         return Event(
             time=stamp.at,
             status=status,
-            description=clean(obj(activity.get("status")).get("description")),
+            description=description,
             location=location(
                 address.get("city"),
                 address.get("stateProvince"),

@@ -14,7 +14,8 @@
   Pre-shipment and partner scans have no GMT fields: their wall clock is read as UTC
   (``offset_known=False``). 3.2 ``eventTimestamp`` carries its offset.
 - Status: ``eventCode`` (Pub 199, :data:`EVENT_CODES`); events without a code fall back to
-  their words. The current status is ``statusCategory`` (:data:`CATEGORIES`).
+  their words. The current status is ``statusCategory`` (:data:`CATEGORIES`), refined by the
+  newest scan where the category is coarser than the scan (:data:`REFINEMENTS`).
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from client.carriers._parse import (
     reason_from_words,
     regressed,
     repair_gmt,
+    same_number,
     status_from_words,
     text,
+    wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import (
@@ -59,7 +62,7 @@ from client.errors import (
 from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
 from client.transport import HttpReply
 
-__all__ = ["CATEGORIES", "EVENT_CODES", "UspsAdapter", "event_time"]
+__all__ = ["CATEGORIES", "EVENT_CODES", "REFINEMENTS", "UspsAdapter", "event_time"]
 
 _S, _R = Status, ExceptionReason
 _T, _FA, _X, _RTS = _S.in_transit, _S.failed_attempt, _S.exception, _S.returned_to_sender
@@ -100,6 +103,16 @@ CATEGORIES: Mapping[str, Status] = {
     "returning to sender": _RTS,
 }
 """``statusCategory`` values seen live (NOTES §3.5; USPS does not enumerate them)."""
+
+REFINEMENTS: Mapping[Status, frozenset[Status]] = {
+    _X: frozenset({_RTS, _S.cancelled, _FA}),
+}
+"""Statuses the newest scan may refine a category's status to.
+
+"Alert" is a family, not a status: USPS files refusals, recalls, returns and missed deliveries
+under it alike (NOTES §3.5), while the scan's event code says which. When the newest scan
+reads as one of these, it is the more precise statement of the current status.
+"""
 
 _NOT_FOUND_SUBCODES = frozenset(f"1500{i:02d}" for i in range(1, 14)) - {"150005"}
 
@@ -223,17 +236,26 @@ class UspsAdapter(CarrierAdapter):
         body = self.json_any(reply, numbers)
         if isinstance(body, Mapping) and len(numbers) == 1:
             if not any(k in body for k in ("trackingEvents", "statusCategory", "status")):
+                if isinstance(body.get("error"), Mapping):
+                    # The error envelope inside a 200 (NOTES §6 item 1: success codes
+                    # hiding failures): read it as the status it names would be read.
+                    return {numbers[0]: self._entry_error(numbers[0], body)}
                 raise self.malformed(reply, numbers, "no tracking details in the answer")
+            answered = body.get("trackingNumber")
+            if same_number(numbers[0], answered) is False:
+                return {numbers[0]: wrong_number(self.carrier, numbers[0], answered)}
             return {numbers[0]: self._result(numbers[0], body)}
         if isinstance(body, Mapping):
             body = [body]
         if not isinstance(body, list):
             raise self.malformed(reply, numbers, "expected a JSON array of tracking details")
-        wanted = set(numbers)
         outcomes: dict[str, Outcome] = {}
         for entry in items(body):
-            number = (text(entry.get("trackingNumber")) or "").upper()
-            if number not in wanted or number in outcomes:
+            answered = entry.get("trackingNumber")
+            number = next(
+                (n for n in numbers if n not in outcomes and same_number(n, answered)), None
+            )
+            if number is None:
                 continue
             status = text(entry.get("statusCode")) or "200"
             outcomes[number] = (
@@ -244,7 +266,9 @@ class UspsAdapter(CarrierAdapter):
     def _entry_error(self, number: str, entry: Mapping[str, Any]) -> TrackingError:
         code, message = _error_details(entry)
         try:
-            status = int(text(entry.get("statusCode")) or 0)
+            # 3.2 items carry statusCode; a bare envelope names the status in error.code.
+            named = text(entry.get("statusCode")) or text(obj(entry.get("error")).get("code"))
+            status = int(named or 0)
         except ValueError:
             status = 0
         what = message or f"USPS reported status {status} for this number"
@@ -295,12 +319,19 @@ class UspsAdapter(CarrierAdapter):
         if category.lower() in CATEGORIES:
             status = CATEGORIES[category.lower()]
             summary = Summary(status, category, clean(detail.get("status")))
+            latest = events[-1] if events else None
+            if latest is not None and latest.status in REFINEMENTS.get(status, frozenset()):
+                summary = Summary(
+                    latest.status, latest.raw_code, summary.description, latest.exception_reason
+                )
         now = current_status(summary, events)
         if regressed(now.status, events):
             anomalies.append(Anomaly.status_regression)
         delivered_at, signed = None, None
         if now.status is Status.delivered:
-            delivered = newest(events, Status.delivered)
+            # The category describes the newest scan (NOTES §3.4): when no scan reads as
+            # delivered (a code the table lacks), the newest one is the delivery.
+            delivered = newest(events, Status.delivered) or (events[-1] if events else None)
             if delivered is not None:
                 delivered_at = delivered.time
                 raw = delivered.raw

@@ -34,6 +34,10 @@ def all_ok(request: httpx.Request) -> httpx.Response:
         "usps": B.usps_delivered,
         "dhl": B.dhl_delivered,
     }[carrier]()
+    if carrier == "ups":
+        # Echo the asked number, as UPS does: an answer about another number is discarded.
+        package = body["trackResponse"]["shipment"][0]["package"][0]
+        package["trackingNumber"] = request.url.path.rsplit("/", 1)[-1]
     return respond(200, body)
 
 

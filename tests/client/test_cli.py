@@ -29,7 +29,7 @@ def healthy(request: httpx.Request) -> httpx.Response:
     if carrier == "dhl":
         if request.url.params["trackingNumber"] == "8264715546":
             return respond(404, B.DHL_NOT_FOUND)
-        return respond(200, B.dhl_delivered())
+        return respond(200, B.dhl_delivered(request.url.params["trackingNumber"]))
     if carrier == "ups":
         return respond(200, B.ups_delivered_live())
     if carrier == "usps":

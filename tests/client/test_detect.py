@@ -33,7 +33,7 @@ USPS = [
     "9434611206217011894085", "420117419361289691090029427113",
     "4203278000009205596900893430673167", "4205690192023901019232002167055441",
     "92026124161170148800003176", "92041124161170148800003131", "92055124161170148800000274",
-    "9205590982952107001084", "92148901324734000366090360", "9241999996333426012948",
+    "92148901324734000366090360",  # (22-digit 92… numbers: see the SmartPost test)
     "9361289673090019555035", "9374889680090025188414", "420176039374889681090008004266",
     "EJ958083578US",  # §3.8 S10
 ]  # fmt: skip
@@ -78,11 +78,18 @@ def test_foreign_s10_is_ambiguous_between_posts() -> None:
     assert set(info.value.candidates) == {Carrier.usps, Carrier.dhl}
 
 
-def test_smartpost_92_number_goes_to_usps_which_delivers_it() -> None:
-    # A 92… IMpb is both a USPS number and a FedEx SmartPost number; USPS (tier 1) wins.
-    kinds = {m.carrier for m in matches("9261292700768711948021") if m.check_ok}
+@pytest.mark.parametrize(
+    "number", ["9261292700768711948021", "9205590982952107001084", "9241999996333426012948"]
+)
+def test_smartpost_92_number_is_ambiguous_usps_first(number: str) -> None:
+    # A 22-digit 92… IMpb is both a USPS number and a FedEx SmartPost number (and a UPS Mail
+    # Innovations one, a lower tier): the caller must say which; USPS, which delivers it,
+    # is named first.
+    kinds = {m.carrier for m in matches(number) if m.check_ok}
     assert kinds == {Carrier.usps, Carrier.fedex, Carrier.ups}
-    assert detect("9261292700768711948021") is Carrier.usps
+    with pytest.raises(AmbiguousNumber) as info:
+        detect(number)
+    assert info.value.candidates == (Carrier.usps, Carrier.fedex, Carrier.ups)
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,8 @@ def test_weather_delay_reason_from_delay_detail() -> None:
     scan["delayDetail"] = {"type": "WEATHER", "subType": "SNOW", "status": "DELAYED"}
     r = track(200, B.fedex_answer((number, [B.fedex_result(number, [scan], {})])), number)
     assert r.status is Status.exception
-    assert r.events[0].exception_reason is ExceptionReason.delay  # DY's own reason wins
+    # The delay detail names the cause (NOTES §2.4); DY's own reason is the generic one.
+    assert r.events[0].exception_reason is ExceptionReason.weather
 
 
 def test_not_found_is_a_per_number_error_inside_a_200() -> None:

@@ -14,7 +14,7 @@ from tests.client import bodies as B
 from tests.client.fakes import FakeCarriers, client_for, respond
 
 CST, EST, PDT = (timezone(timedelta(hours=h)) for h in (-6, -5, -7))
-N1, N2 = "9205590982952107001084", "9241999996333426012948"
+N1, N2 = "9205590982952107001084", "9241999996333426012948"  # 92…: also SmartPost numbers
 
 
 def track(status: int, body: object, number: str = B.USPS_NUMBER) -> TrackingResult:
@@ -122,7 +122,7 @@ def test_batch_uses_the_3_2_post_and_reads_a_207() -> None:
     body = [B.usps_v3r2_success(N1), B.usps_v3r2_not_found(N2)]
     server = FakeCarriers(lambda r: respond(207, body))
     with client_for(server) as c:
-        first, second = c.track_many([N1, N2])
+        first, second = c.track_many([N1, N2], carrier="usps")
     (request,) = server.tracking_requests()
     assert request.method == "POST" and request.url.path == "/tracking/v3r2/tracking"
     assert json.loads(request.content) == [{"trackingNumber": N1}, {"trackingNumber": N2}]
@@ -136,7 +136,7 @@ def test_batch_uses_the_3_2_post_and_reads_a_207() -> None:
 def test_batch_answer_missing_a_number_reports_it() -> None:
     server = FakeCarriers(lambda r: respond(200, [B.usps_v3r2_success(N1)]))
     with client_for(server) as c:
-        first, second = c.track_many([N1, N2])
+        first, second = c.track_many([N1, N2], carrier="usps")
     assert isinstance(first, TrackingResult)
     assert second.__class__.__name__ == "MalformedResponse"
 

@@ -1,0 +1,1 @@
+"""Property-based tests: the simulator renders, the client parses, the scenario is the truth."""
