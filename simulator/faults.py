@@ -381,7 +381,10 @@ class FaultBook:
                     fid = fault_id(fault, index, scope)
                     kind = fault.fault
                     if isinstance(kind, RateLimit):
-                        # A limiter counts every matching request, not only those it refuses.
+                        # A limiter counts every request its lifetime lets through, not only
+                        # those it refuses; outside its lifetime it neither counts nor refuses.
+                        if not self._fires(counters, fid, fault.when, info):
+                            continue
                         over = self._rate(counters, fid, kind, info)
                         if over is not None and rate is None:
                             rate = over

@@ -81,16 +81,19 @@ def _duplicates(events: list[Event]) -> list[Event]:
     return out
 
 
+_NOT_MOVED = frozenset({EventKind.label_created, EventKind.cancelled})
+
+
 def _regression(events: list[Event]) -> list[Event]:
-    """A later scan that puts the parcel back in transit (after delivery, or after the
-    newest event when it is not delivered yet)."""
+    """A later scan that sets the status back: in transit again after a delivery, or label
+    created again after the parcel moved. A parcel that never moved (only a label, perhaps
+    cancelled) cannot go back."""
     newest = events[-1]
-    back = Event(
-        at=newest.at + timedelta(minutes=1),
-        kind=EventKind.in_transit
-        if newest.kind is not EventKind.in_transit
-        else EventKind.label_created,
-        reason=None,
-        place=newest.place,
-    )
+    if any(e.kind is EventKind.delivered for e in events):
+        kind = EventKind.in_transit
+    elif any(e.kind not in _NOT_MOVED for e in events):
+        kind = EventKind.label_created
+    else:
+        return events
+    back = Event(at=newest.at + timedelta(minutes=1), kind=kind, reason=None, place=newest.place)
     return [*events, back]

@@ -47,11 +47,6 @@ def quirk(mode: str) -> Fault:
     return Fault.model_validate({"kind": "quirk", "mode": mode, "match": {"endpoint": "track"}})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator bug: rate_limit ignores its lifetime (FaultBook.decide never consults "
-    "`when` for RateLimit), so a limiter windowed to [0 s, 1 s) still refuses hours later",
-)
 def test_a_rate_limit_outside_its_window_limits_nothing() -> None:
     scenario = timeline("label_created", "picked_up")
     limiter = Fault.model_validate(
@@ -78,12 +73,6 @@ CURRENT_STATUS_FIELD = {
 
 
 @pytest.mark.parametrize("carrier", sorted(CURRENT_STATUS_FIELD))
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator bug: under the out_of_order quirk the FedEx, USPS and DHL renderers "
-    "take the current status from the last event of the swapped list, so a delivered "
-    "parcel's status field says 'in transit' (only the order should be wrong)",
-)
 def test_out_of_order_scans_leave_the_current_status_alone(carrier: str) -> None:
     scenario = timeline("label_created", "picked_up", "delivered")
     number = NUMBERS[carrier]
@@ -94,12 +83,6 @@ def test_out_of_order_scans_leave_the_current_status_alone(carrier: str) -> None
     assert CURRENT_STATUS_FIELD[carrier](result.raw), result.raw
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator bug: USPS duplicate_scans renders the copy of the first regional "
-    "arrival as eventCode A1 (its history now holds an arrival), the original as 10: "
-    "a near-duplicate instead of a duplicate",
-)
 def test_usps_duplicate_scans_are_exact_copies() -> None:
     scenario = timeline("label_created", "picked_up", "arrived_at_facility")
     number = NUMBERS["usps"]
@@ -112,15 +95,11 @@ def test_usps_duplicate_scans_are_exact_copies() -> None:
 
 
 @pytest.mark.parametrize(
-    "newest", ["label_created", "picked_up", "arrived_at_facility", "departed_facility"]
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator bug: the status_regression quirk appends 'in transit' after any "
-    "newest event not of kind in_transit, which after these kinds is progress or no change",
+    "newest",
+    ["picked_up", "arrived_at_facility", "departed_facility", "out_for_delivery", "delivered"],
 )
 def test_status_regression_goes_backwards(newest: str) -> None:
-    kinds = ["label_created", "picked_up", newest] if newest != "label_created" else [newest]
+    kinds = ["label_created", "picked_up", newest]
     scenario = timeline(*kinds)
     sim = simulation([playing(scenario, "ups", NUMBERS["ups"])])
     shipment = shipment_of(sim, "ups", NUMBERS["ups"])
@@ -131,11 +110,14 @@ def test_status_regression_goes_backwards(newest: str) -> None:
     assert truth.is_regression(shipment.events[:count], extra), extra.kind
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator bug: a USPS Tracking 3.2 batch applies a lie or quirk matched to one "
-    "number to every number of the request (FedEx scopes it with fault_targets)",
-)
+def test_status_regression_leaves_a_parcel_that_never_moved_alone() -> None:
+    scenario = timeline("label_created")
+    sim = simulation([playing(scenario, "ups", NUMBERS["ups"])])
+    shipment = shipment_of(sim, "ups", NUMBERS["ups"])
+    shown, shown_count = quirks.apply(shipment, 1, frozenset({"status_regression"}))
+    assert shown_count == 1 and shown.events[0].kind is EventKind.label_created
+
+
 def test_a_fault_aimed_at_one_number_spares_its_batch_neighbours() -> None:
     aimed, neighbour = NUMBERS["usps"], "9400100000000000000006"
     scenario = timeline("label_created", "picked_up")
@@ -159,11 +141,5 @@ def test_a_fault_aimed_at_one_number_spares_its_batch_neighbours() -> None:
 
 def test_the_tolerated_deviations_are_the_pinned_ones() -> None:
     """Every deviation the properties tolerate is pinned above (and nothing else is)."""
-    assert {d.quirk for d in truth.SIMULATOR_DEVIATIONS} == {
-        "rate_limit",
-        "out_of_order",
-        "duplicate_scans",
-        "status_regression",
-        "batch_data_faults",
-    }
+    assert {d.quirk for d in truth.SIMULATOR_DEVIATIONS} == set()
     assert EventKind.in_transit  # the quirk's extra scan kind, named in the reasons above
