@@ -546,14 +546,18 @@ def render_shipment(shipment: Shipment, count: int, service: str, full: bool) ->
     """One ``shipments[]`` entry for the first ``count`` events (count >= 1)."""
     number = shipment.number
     pieces = piece_ids(number, service)
-    events = [_event(e, shipment, service, pieces) for e in reversed(shipment.events[:count])]
-    latest = shipment.events[count - 1]
+    visible = shipment.events[:count]
+    events = [_event(e, shipment, service, pieces) for e in reversed(visible)]
+    # The current status is the latest scan's: the newest listed, unless quirks have put the
+    # list out of order (ties go to the later position, so a clean timeline's last wins).
+    newest = max(range(count), key=lambda i: (visible[i].at, i))
+    latest = visible[newest]
     body: dict[str, Any] = {
         "id": number,
         "service": service,
         "origin": _address(shipment.shipper.place, service),
         "destination": _address(shipment.recipient.place, service),
-        "status": events[0],
+        "status": events[count - 1 - newest],
         **_estimate(shipment, latest),
     }
     if service == "parcel-de":
@@ -789,7 +793,7 @@ def _restamp(entry: dict[str, Any], change: Callable[[str], str]) -> None:
 
 def _quirk_entry(entry: dict[str, Any], wanted: frozenset[str]) -> None:
     """Apply the carrier-format quirks to one freshly rendered ``shipments[]`` entry."""
-    # ``status`` is the same dict as ``events[0]``: copy it so each is changed once.
+    # ``status`` is the same dict as one of ``events``: copy it so each is changed once.
     entry["status"] = status = dict(entry["status"])
     events: list[dict[str, Any]] = entry["events"]
     if "empty_events" in wanted:

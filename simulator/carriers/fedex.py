@@ -478,7 +478,9 @@ def unique_id(shipment: Shipment) -> str:
 def render_result(shipment: Shipment, count: int, detailed: bool) -> dict[str, Any]:
     """One ``completeTrackResults[]`` entry for the first ``count`` events (count >= 1)."""
     events = shipment.events[:count]
-    latest = events[-1]
+    # The current status is the latest scan's: the last one, unless quirks have put the list
+    # out of order (ties go to the later position, so a clean timeline's last wins).
+    latest = max(reversed(events), key=lambda e: e.at)
     carrier_code, _ = OPERATING_COMPANY[shipment.service]
     delivered = _first(events, EventKind.delivered)
     pickup = _first(events, EventKind.picked_up)

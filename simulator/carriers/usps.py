@@ -58,6 +58,8 @@ Faults (``simulator.faulting``; the section "Fault hooks" at the end has the det
   3.2: every found number as a ``statusCode`` 404 item in a 200); ``mixed_results`` is the
   3.2 ``207`` with every second found number answered as a 404 item (one number: as
   ``ok_with_error``); ``wrong_number`` answers for the next valid number of the same format.
+  In a 3.2 batch a lie or quirk reaches only the numbers its fault was for
+  (``fedex.fault_targets``): "every found number" means every one it targets.
 * Format quirks: see :func:`distort_detail`, :func:`distort_summary`, :func:`distort_v3r2`.
 
 Choices the sources leave open are marked [unverified] in the tables below.
@@ -70,7 +72,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from functools import lru_cache
@@ -92,6 +94,7 @@ from simulator.carriers.common import (
     tenant_for,
     tenant_mismatch,
 )
+from simulator.carriers.fedex import fault_targets
 from simulator.engine import Simulation
 from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
@@ -431,9 +434,10 @@ def scan_for(shipment: Shipment, index: int) -> Scan:
         role = role_of(shipment, event.place)
         if role is Role.destination:
             return POST_OFFICE_ARRIVAL
+        # A copy of this very scan (duplicate_scans) is no earlier arrival: it reads the same.
         earlier = shipment.events[:index]
         if role is Role.network and not any(
-            e.kind is EventKind.arrived_at_facility for e in earlier
+            e.kind is EventKind.arrived_at_facility and e != event for e in earlier
         ):
             return FIRST_REGIONAL_ARRIVAL
     if kind is EventKind.departed_facility and role_of(shipment, event.place) is Role.origin:
@@ -627,6 +631,12 @@ def spot_of(shipment: Shipment, event: Event) -> Spot:
     return Spot(city, place.state, place.postal_code or None, None)
 
 
+def latest_index(visible: tuple[Event, ...]) -> int:
+    """Where the current (latest) event is: the last one, unless quirks have put the list
+    out of order (ties go to the later position, so a clean timeline's last wins)."""
+    return max(range(len(visible)), key=lambda i: (visible[i].at, i))
+
+
 def _summary(scan: Scan, event: Event, spot: Spot) -> str:
     local = event.local
     return scan.summary.format(time=clock_time(local), date=long_date(local), where=spot.text())
@@ -637,7 +647,7 @@ def _expected_delivery(shipment: Shipment, visible: tuple[Event, ...]) -> dateti
     expected = shipment.expected_delivery
     if expected is None or len(visible) < 2:
         return None
-    latest = visible[-1]
+    latest = visible[latest_index(visible)]
     if latest.kind in _TERMINAL_KINDS or latest.reason in _TERMINAL_REASONS:
         return None
     return shipment.recipient.place.localize(expected)
@@ -664,8 +674,9 @@ def _us_or_none(place: Place, value: str | None) -> str | None:
 def render_detail(shipment: Shipment, count: int) -> dict[str, Any]:
     """The Tracking 3.0 ``expand=DETAIL`` body, as production writes it (module docstring)."""
     visible = shipment.events[:count]
-    latest_scan = scan_for(shipment, count - 1)
-    latest = visible[-1]
+    newest = latest_index(visible)
+    latest_scan = scan_for(shipment, newest)
+    latest = visible[newest]
     mail = _mail_class(shipment)
     origin, dest = shipment.shipper.place, shipment.recipient.place
     events: list[dict[str, Any]] = []
@@ -775,8 +786,9 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
 def render_v3r2(shipment: Shipment, count: int, multi_status: bool) -> dict[str, Any]:
     """One Tracking 3.2 ``TrackingDetail`` (with ``statusCode`` "200" inside a 207 answer)."""
     visible = shipment.events[:count]
-    latest_scan = scan_for(shipment, count - 1)
-    latest = visible[-1]
+    newest = latest_index(visible)
+    latest_scan = scan_for(shipment, newest)
+    latest = visible[newest]
     mail = _mail_class(shipment)
     origin, dest = shipment.shipper.place, shipment.recipient.place
     body: dict[str, Any] = {"statusCode": "200"} if multi_status else {}
@@ -1244,23 +1256,35 @@ def routes(sim: Simulation) -> list[BaseRoute]:
     def faulted_batch(
         found: list[tuple[str, Shipment | None, int]], decision: Decision
     ) -> Response:
-        lies = decision.lies
+        # Each fired lie or quirk reaches only the numbers it was for (fedex.fault_targets):
+        # one matched to a number leaves that number's batch neighbours alone.
+        scenario_of = {n: s.scenario.name for n, s, _ in found if s is not None}
+        applies = fault_targets(sim, decision, scenario_of)
+        mine = [
+            replace(
+                decision,
+                lies=frozenset(m for m in decision.lies if applies(m, number)),
+                quirks=frozenset(m for m in decision.quirks if applies(m, number)),
+            )
+            for number, _, _ in found
+        ]
         hits = [i for i, (_, shipment, _) in enumerate(found) if shipment is not None]
-        hidden: set[int] = set()
-        status: int | None = None
-        if "ok_with_error" in lies or ("mixed_results" in lies and len(hits) < 2):
-            # Every found number as a 404 item, and still HTTP 200 [unverified].
-            hidden, status = set(hits), 200
-        elif "mixed_results" in lies:
-            # The 207 of NOTES §3.4, with every second found number "not found".
-            hidden, status = set(hits[1::2]), 207
-        if status is None:
-            status = 207 if len(hits) < len(found) else 200
+        # ok_with_error: each targeted found number as a 404 item. mixed_results: every
+        # second targeted found number so (one targeted number: as ok_with_error).
+        hidden = {i for i in hits if "ok_with_error" in mine[i].lies}
+        mixed = [i for i in hits if "mixed_results" in mine[i].lies and i not in hidden]
+        hidden.update(mixed if len(mixed) < 2 else mixed[1::2])
+        if len(hidden) == len(hits):
+            status = 200  # every found number a 404 item, and still HTTP 200 [unverified]
+        else:
+            status = 207 if len(hits) - len(hidden) < len(found) else 200  # NOTES §3.4
         multi = status == 207
         parts = [
             dumps(batch_not_found_item(number))
             if shipment is None or i in hidden
-            else faulted_item(shipment, count, multi, decision)
+            else faulted_item(shipment, count, multi, mine[i])
+            if mine[i].lies or mine[i].quirks
+            else batch_item(shipment, count, multi)
             for i, (number, shipment, count) in enumerate(found)
         ]
         return raw(b"[" + b",".join(parts) + b"]", status)

@@ -593,17 +593,23 @@ def _not_found_item(number: str) -> dict[str, Any]:
 
 def test_ok_with_error_batch(usps_sim: tuple[Simulation, TestClient]) -> None:
     sim, client = usps_sim
+    request = [{"trackingNumber": A}, {"trackingNumber": B}]
+    clean = client.post(V3R2, json=request, headers=_auth(client)).json()
     _fault(sim, "lie", "ok_with_error")
-    r = client.post(
-        V3R2, json=[{"trackingNumber": A}, {"trackingNumber": B}], headers=_auth(client)
-    )
-    assert r.status_code == 200
-    assert r.json() == [_not_found_item(A), _not_found_item(B)]
+    r = client.post(V3R2, json=request, headers=_auth(client))
+    # The lie reaches only the number it was aimed at: a 207 mixing A's 404 with B's truth.
+    assert r.status_code == 207
+    assert r.json() == [_not_found_item(A), {"statusCode": "200", **clean[1]}]
     # Without the faulted number in it, the same batch is clean.
     r = client.post(
         V3R2, json=[{"trackingNumber": B}, {"trackingNumber": C}], headers=_auth(client)
     )
     assert r.status_code == 200 and all("error" not in item for item in r.json())
+    # Aimed at every found number: each a 404 item, and still HTTP 200.
+    _fault(sim, "lie", "ok_with_error", B)
+    r = client.post(V3R2, json=request, headers=_auth(client))
+    assert r.status_code == 200
+    assert r.json() == [_not_found_item(A), _not_found_item(B)]
 
 
 def test_mixed_results_batch(usps_sim: tuple[Simulation, TestClient]) -> None:
@@ -611,6 +617,15 @@ def test_mixed_results_batch(usps_sim: tuple[Simulation, TestClient]) -> None:
     request = [{"trackingNumber": n} for n in (A, B, C)]
     clean = client.post(V3R2, json=request, headers=_auth(client)).json()
     _fault(sim, "lie", "mixed_results")
+    # One number cannot be mixed: as ok_with_error, alone or beside numbers it spares.
+    r = client.post(V3R2, json=[{"trackingNumber": A}], headers=_auth(client))
+    assert r.status_code == 200 and r.json() == [_not_found_item(A)]
+    r = client.post(V3R2, json=request, headers=_auth(client))
+    assert r.status_code == 207
+    assert r.json() == [_not_found_item(A), *({"statusCode": "200", **c} for c in clean[1:])]
+    # Aimed at all three: every second one of them "not found".
+    _fault(sim, "lie", "mixed_results", B)
+    _fault(sim, "lie", "mixed_results", C)
     r = client.post(V3R2, json=request, headers=_auth(client))
     assert r.status_code == 207
     first, second, third = r.json()
@@ -618,9 +633,6 @@ def test_mixed_results_batch(usps_sim: tuple[Simulation, TestClient]) -> None:
     assert first == {"statusCode": "200", **clean[0]}
     assert third == {"statusCode": "200", **clean[2]}
     validate("usps", "usps.track_batch", 207, r.json())
-    # One number cannot be mixed: as ok_with_error.
-    r = client.post(V3R2, json=[{"trackingNumber": A}], headers=_auth(client))
-    assert r.status_code == 200 and r.json() == [_not_found_item(A)]
 
 
 def test_mixed_results_single_number_is_ok_with_error(
