@@ -1,6 +1,6 @@
 """Tracking-number formats, check digits, detection and generation for UPS, FedEx, USPS and DHL.
 
-Every format and check-digit rule comes from ``/work/shared/carrier-specs/NOTES.md``
+Every format and check-digit rule comes from ``tests/contract/specs/NOTES.md``
 (§1.8 UPS, §2.8 FedEx, §3.8 USPS, §4.7 DHL; syntactic bounds from §1.3 and §3.3).
 Where NOTES leaves a detail open, the function that fills it says so and why.
 

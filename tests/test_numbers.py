@@ -1,4 +1,4 @@
-"""Tracking-number formats and check digits, against /work/shared/carrier-specs/NOTES.md.
+"""Tracking-number formats and check digits, against tests/contract/specs/NOTES.md.
 
 Algorithms: §1.8 (UPS), §2.8 (FedEx), §3.8 (USPS), §4.7 (DHL). Real sample numbers: §1.9,
 §2.9 (and the FedEx spec examples in §2.3), §3.9, §4.8.

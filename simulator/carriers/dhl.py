@@ -1,6 +1,6 @@
 """DHL Shipment Tracking – Unified: ``GET /track/shipments`` behind a static ``DHL-API-Key``.
 
-Sources: ``/work/shared/carrier-specs/NOTES.md`` §4 and ``dhl/utapi-traking-api-1.4.1.yaml``
+Sources: ``tests/contract/specs/NOTES.md`` §4 and ``dhl/utapi-traking-api-1.4.1.yaml``
 (DHL-SPEC). NOTES tags are repeated beside each choice: [spec], [obs] (production as seen by
 integrators), [unverified] (no source; a documented choice of this simulator).
 

@@ -1,6 +1,6 @@
 """FedEx Track API v1: ``POST /oauth/token`` and ``POST /track/v1/trackingnumbers``.
 
-Sources: ``/work/shared/carrier-specs/NOTES.md`` §2 and the FedEx OpenAPI files
+Sources: ``tests/contract/specs/NOTES.md`` §2 and the FedEx OpenAPI files
 ``fedex/track.json`` (FX-SPEC) and ``fedex/APIAuthorization-Resource.json`` (FX-AUTH). Each
 choice carries its tag: [spec], [obs] (production or sandbox as captured in the sources NOTES
 cites: FX-SBX sandbox captures, KAR-FX production-shaped fixtures, FX-CODES status table),

@@ -1,6 +1,6 @@
 """UPS: the OAuth client-credentials token and Track API v1 ``details``, as production answers.
 
-Sources (all under /work/shared/carrier-specs): NOTES.md §1 (cited ``N§…``), the official
+Sources (all under tests/contract/specs): NOTES.md §1 (cited ``N§…``), the official
 specs ``ups/Tracking.yaml`` (SPEC) and ``ups/OAuthClientCredentials.yaml`` (OAUTH), the saved
 200 body of the official Postman collection ``ups/UPS-Tracking.postman_collection.json`` (PM,
 the template for shape and field presence), and the two tables N§1.5 names as its sources:

@@ -1,6 +1,6 @@
 """USPS: OAuth 2.0 v3 token, Tracking 3.0 (``GET``, one number) and Tracking 3.2 (``POST``, 1–35).
 
-Sources: ``/work/shared/carrier-specs/NOTES.md`` §3 and the USPS OpenAPI files
+Sources: ``tests/contract/specs/NOTES.md`` §3 and the USPS OpenAPI files
 ``usps/oauth2_3_update.yaml`` (USPS-OAUTH), ``usps/tracking-v3.yaml`` (USPS-V3) and
 ``usps/tracking-v3r2_4.yaml`` (USPS-V3R2). Tags beside each choice: [spec], [obs] (production
 as captured by integrators: KAR-USPS and USPS-FIX live DETAIL bodies, USPS-ISS threads),

@@ -11,7 +11,7 @@ Three layers:
    event kind has, independent of any carrier.
 2. :data:`VOCABULARY_LIMITS` — per carrier, the extra readings accepted where that carrier's
    own vocabulary genuinely cannot express the canonical distinction. Each entry cites
-   ``/work/shared/carrier-specs/NOTES.md`` (``N§x.y``). An entry here is a statement about
+   ``tests/contract/specs/NOTES.md`` (``N§x.y``). An entry here is a statement about
    the carrier, never about a bug: bugs are fixed (client) or listed in
    :data:`SIMULATOR_DEVIATIONS` (simulator).
 3. Precision rules: where a carrier's format loses information (an offset, seconds, a city),
