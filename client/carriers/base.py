@@ -9,6 +9,7 @@ async client, and tests can drive it with plain bytes.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ Outcome = TrackingResult | TrackingError
 """What a number ends up as: its result, or the error that stopped it."""
 
 
+@functools.lru_cache(maxsize=64)
+def _usable_base(base_url: str) -> bool:
+    # Parsed once per base URL, not once per request.
+    try:
+        parsed = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierConfig:
     """Where and as whom to call one carrier."""
@@ -50,11 +61,7 @@ class CarrierConfig:
 
     def url(self, path: str) -> str:
         """The base URL joined with a carrier path; ConfigurationError if it is unusable."""
-        try:
-            parsed = httpx.URL(self.base_url)
-        except httpx.InvalidURL:
-            parsed = None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        if not _usable_base(self.base_url):
             raise ConfigurationError(
                 f"unusable base URL {self.base_url!r} for {self.carrier.value}",
                 carrier=self.carrier,
