@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -221,20 +221,6 @@ class Lie(Frozen):
     mode: Literal["ok_with_error", "mixed_results", "wrong_number"]
 
 
-QUIRKS = (
-    "duplicate_scans",
-    "out_of_order",
-    "missing_offsets",
-    "wrong_offsets",
-    "future_timestamps",
-    "unknown_codes",
-    "status_regression",
-    "empty_events",
-    "missing_optional_fields",
-    "non_ascii_places",
-    "padded_number",
-    "lowercase_number",
-)
 Quirk = Literal[
     "duplicate_scans",
     "out_of_order",
@@ -249,6 +235,9 @@ Quirk = Literal[
     "padded_number",
     "lowercase_number",
 ]
+
+
+QUIRKS: tuple[str, ...] = get_args(Quirk)
 
 
 class DataQuirk(Frozen):

@@ -102,6 +102,12 @@ class CarrierAdapter(ABC):
             )
         return config.client_id, config.client_secret
 
+    def form_token_request(self, config: CarrierConfig) -> httpx.Request:
+        """Client credentials in a form body, as FedEx and USPS take them (NOTES §2.2, §3.2)."""
+        client_id, secret = self.oauth_credentials(config)
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        return httpx.Request("POST", self.token_url(config), data=form)
+
     def token_url(self, config: CarrierConfig) -> str:
         """The token endpoint."""
         raise NotImplementedError

@@ -142,16 +142,7 @@ class FedexAdapter(CarrierAdapter):
 
     def token_request(self, config: CarrierConfig) -> httpx.Request:
         """Credentials in the form body (NOTES §2.2)."""
-        client_id, secret = self.oauth_credentials(config)
-        return httpx.Request(
-            "POST",
-            self.token_url(config),
-            data={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        )
+        return self.form_token_request(config)
 
     def track_request(
         self, config: CarrierConfig, numbers: Sequence[str], token: str | None
