@@ -109,12 +109,20 @@ class CarrierAdapter(ABC):
         return httpx.Request("POST", self.token_url(config), data=form)
 
     def token_url(self, config: CarrierConfig) -> str:
-        """The token endpoint."""
-        raise NotImplementedError
+        """The token endpoint (OAuth carriers override it)."""
+        raise self._no_token()
 
     def token_request(self, config: CarrierConfig) -> httpx.Request:
-        """The client-credentials token request."""
-        raise NotImplementedError
+        """The client-credentials token request (OAuth carriers override it)."""
+        raise self._no_token()
+
+    def _no_token(self) -> ConfigurationError:
+        # Only reached if a carrier with uses_token = False were asked for a token.
+        return ConfigurationError(
+            f"{self.carrier.value.upper()} authenticates without a token",
+            carrier=self.carrier,
+            hint="configure its API key instead of a client id and secret",
+        )
 
     def token_error(self, reply: HttpReply) -> TrackingError | None:
         """The error a token answer carries, or None if it is a success."""
