@@ -297,6 +297,7 @@ class Control:
         variant = seed if seed is not None else seed_int(tenant, carrier, number) % 1024
         made = CreatedShipment(carrier, number, scenario, float(t0), variant)
         self.sim.store.add_shipment(tenant, made)
+        self.sim.touch()
         self.sim.creators.add(tenant)
         if found.faults:
             self.sim.faults.reach(carrier, number)
@@ -394,6 +395,7 @@ class Control:
         """Forget a shipment the tenant created."""
         carrier = carrier_name("carrier", carrier)
         number = numbers.normalize(text("number", number))
+        self.sim.touch()
         if not self.sim.store.delete_shipment(tenant, carrier, number):
             raise AdminError(
                 404,
@@ -781,6 +783,7 @@ class Control:
         if tenant is not None:
             await self._entries()  # know each entry's tenant before dropping that tenant's
         sim.store.reset(tenant)
+        sim.touch()
         sim.faults.book.reset(tenant)
         with self._lock:
             if tenant is None:

@@ -38,6 +38,9 @@ class Simulation:
         self._rendered_bytes = 0
         self._evict = random.Random(settings.seed)
         self.generation = 0
+        self.stamp = 0
+        """Changes whenever what a number shows may change other than by the clock
+        (scenarios reloaded, shipments created or deleted, tenants reset)."""
         """How many times scenarios were loaded; part of every render key, so a body rendered
         from scenarios a reload replaced can never be served again."""
         self.use_scenarios(scenarios)
@@ -50,6 +53,7 @@ class Simulation:
     def use_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         """Serve these scenarios from now on (start-up and live reload)."""
         self.generation += 1
+        self.touch()
         catalog = Catalog(
             scenarios,
             generation=self.generation,
@@ -92,6 +96,14 @@ class Simulation:
             return True
         known = table[carrier]
         return client_id in known and (secret is None or known[client_id] == secret)
+
+    def touch(self) -> None:
+        """Note a change that may alter answers (see :attr:`stamp`)."""
+        self.stamp += 1
+
+    def cached_body(self, key: Hashable) -> bytes | None:
+        """A body the render cache still holds, or None."""
+        return self._rendered.get(key)
 
     def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """A response body from the render cache, rendering it on a miss.

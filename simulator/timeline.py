@@ -187,6 +187,14 @@ class Shipment:
         """How many events have happened by ``now`` (POSIX seconds). Never shows the future."""
         return bisect.bisect_right(self.variant.offsets, now - self._t0)
 
+    def window(self, count: int) -> tuple[float, float]:
+        """The span of simulated time (POSIX seconds) during which exactly ``count`` events
+        are visible: from the newest of them to the next one (or forever)."""
+        offsets = self.variant.offsets
+        since = self._t0 + offsets[count - 1] if count else float("-inf")
+        until = self._t0 + offsets[count] if count < len(offsets) else float("inf")
+        return since, until
+
     def visible(self, now: float) -> tuple[Event, ...]:
         """The events that have happened by ``now``, oldest first."""
         return self.events[: self.visible_count(now)]

@@ -51,6 +51,7 @@ from simulator.carriers.common import (
     tenant_mismatch,
 )
 from simulator.engine import Simulation
+from simulator.faulting import MEMO_KEY
 from simulator.faults import CLEAN, Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Party, Shipment, zone
@@ -729,6 +730,15 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def memo_key(scope: Scope) -> tuple[str, str, bytes] | None:
+    """What a clean tracking answer depends on besides the clock: the credential and the
+    URL (transId and transactionSrc only need to be there). None: never replay."""
+    authorization, trans_id, trans_src = _track_headers(scope)
+    if authorization is None or not trans_id.strip() or not trans_src.strip():
+        return None
+    return authorization, scope["path"], scope["query_string"]
+
+
 def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
     """Authorization, transId and transactionSrc (first of each; ASGI names are lower-case)
     in one pass over the raw list: cheaper than three ``request.headers.get``."""
@@ -873,9 +883,12 @@ def routes(sim: Simulation) -> list[BaseRoute]:
                     lambda: faulty_body(found, count, options, decision),
                 )
             )
-        body = sim.rendered(
-            (found.key, count, options), lambda: dumps(render(found, count, options))
-        )
+        key = (found.key, count, options)
+        body = sim.rendered(key, lambda: dumps(render(found, count, options)))
+        since, until = found.window(count)
+        # This answer holds for this credential and URL while the tenant's clock stays in
+        # [since, until) and the token is valid: the fault wrapper may replay it.
+        request.scope[MEMO_KEY] = (tenant, since, min(until, claims.expires_at), key)
         return raw(body)
 
     return [
