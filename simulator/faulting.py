@@ -42,7 +42,7 @@ _NONE: frozenset[str] = frozenset()
 MEMO_KEY = "carriersim.memo"
 """Scope key where a handler says for which tenant, span of simulated time and render key
 its answer can be replayed: ``(tenant, since, until, render_key)``."""
-_MEMOS = 32768
+_MEMOS = 16384
 _QUIET_URLS = 16384
 
 

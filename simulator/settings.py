@@ -36,7 +36,7 @@ class Settings:
     """When set, ``/__admin`` requires ``Authorization: Bearer <admin_token>``."""
     journal_limit: int = 5000
     """Requests the journal keeps (the oldest fall out first)."""
-    render_cache_bytes: int = 24 * 1024 * 1024
+    render_cache_bytes: int = 28 * 1024 * 1024
     """Bytes of rendered bodies kept (random entries evicted beyond it)."""
 
 

@@ -28,6 +28,7 @@ import base64
 import html
 import re
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -736,7 +737,8 @@ def memo_key(scope: Scope) -> tuple[str, str, bytes] | None:
     authorization, trans_id, trans_src = _track_headers(scope)
     if authorization is None or not trans_id.strip() or not trans_src.strip():
         return None
-    return authorization, scope["path"], scope["query_string"]
+    # Interned: every key of one client shares one copy of its (long) bearer token.
+    return sys.intern(authorization), scope["path"], scope["query_string"]
 
 
 def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
