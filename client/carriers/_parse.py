@@ -16,7 +16,15 @@ from itertools import pairwise
 from typing import Any
 
 from client.errors import MalformedResponse
-from client.model import Anomaly, Carrier, Event, ExceptionReason, Location, Status
+from client.model import (
+    Anomaly,
+    Carrier,
+    Event,
+    ExceptionReason,
+    Location,
+    Status,
+    TrackingResult,
+)
 
 # ------------------------------------------------------------------------------------------
 # Tolerant access
@@ -418,3 +426,28 @@ def at_day(day: date | None, clock: time | None) -> datetime | None:
     if day is None:
         return None
     return datetime.combine(day, clock or time(0), tzinfo=UTC)
+
+
+def tracking_result(
+    carrier: Carrier,
+    number: str,
+    now: Summary,
+    events: Sequence[Event],
+    anomalies: Iterable[Anomaly],
+    raw: Mapping[str, Any],
+    **details: Any,
+) -> TrackingResult:
+    """A result whose current status comes from ``now`` (see :func:`current_status`);
+    ``details`` are the carrier-specific fields (estimate, delivery, signer, service…)."""
+    details.setdefault("status_description", now.description)
+    return TrackingResult(
+        carrier=carrier,
+        number=number,
+        status=now.status,
+        events=tuple(events),
+        exception_reason=now.reason,
+        raw_status_code=now.raw_code,
+        anomalies=tuple(anomalies),
+        raw=raw,
+        **details,
+    )

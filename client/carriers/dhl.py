@@ -36,6 +36,7 @@ from client.carriers._parse import (
     same_number,
     status_from_words,
     text,
+    tracking_result,
     wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
@@ -208,21 +209,18 @@ class DhlAdapter(CarrierAdapter):
         service = clean(obj(details.get("product")).get("productName")) or text(
             shipment.get("service")
         )
-        return TrackingResult(
-            carrier=self.carrier,
-            number=number,
-            status=now.status,
-            events=events,
-            exception_reason=now.reason,
-            status_description=now.description,
-            raw_status_code=now.raw_code,
+        return tracking_result(
+            self.carrier,
+            number,
+            now,
+            events,
+            anomalies,
+            shipment,
             estimated_delivery=estimate,
             estimated_delivery_end=estimate_end,
             delivered_at=delivered_at,
             signed_by=signed,
             service=service,
-            anomalies=tuple(anomalies),
-            raw=shipment,
         )
 
 

@@ -37,6 +37,7 @@ from client.carriers._parse import (
     regressed,
     same_number,
     text,
+    tracking_result,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import InvalidNumber, NotFound, RequestRejected, TrackingError
@@ -342,21 +343,18 @@ class FedexAdapter(CarrierAdapter):
                 estimate = ends[0]
         details = obj(result.get("deliveryDetails"))
         signed = text(details.get("receivedByName")) or text(details.get("signedByName"))
-        return TrackingResult(
-            carrier=self.carrier,
-            number=number,
-            status=now.status,
-            events=events,
-            exception_reason=now.reason,
-            status_description=now.description,
-            raw_status_code=now.raw_code,
+        return tracking_result(
+            self.carrier,
+            number,
+            now,
+            events,
+            anomalies,
+            result,
             estimated_delivery=estimate,
             estimated_delivery_end=estimate_end,
             delivered_at=delivered_at,
             signed_by=signed if now.status is Status.delivered else None,
             service=clean(obj(result.get("serviceDetail")).get("description")) or None,
-            anomalies=tuple(anomalies),
-            raw=result,
         )
 
 

@@ -42,6 +42,7 @@ from client.carriers._parse import (
     regressed,
     same_number,
     text,
+    tracking_result,
     wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
@@ -315,21 +316,18 @@ class UpsAdapter(CarrierAdapter):
             delivered_at = delivered.time if delivered else self._delivery_moment(package)
         estimate, estimate_end = (None, None) if delivered_at else self._estimate(package)
         signed = text(obj(package.get("deliveryInformation")).get("receivedBy"))
-        return TrackingResult(
-            carrier=self.carrier,
-            number=number,
-            status=now.status,
-            events=events,
-            exception_reason=now.reason,
-            status_description=now.description,
-            raw_status_code=now.raw_code,
+        return tracking_result(
+            self.carrier,
+            number,
+            now,
+            events,
+            anomalies,
+            body,
             estimated_delivery=estimate,
             estimated_delivery_end=estimate_end,
             delivered_at=delivered_at,
             signed_by=signed if now.status is Status.delivered else None,
             service=clean(obj(package.get("service")).get("description")) or None,
-            anomalies=tuple(anomalies),
-            raw=body,
         )
 
     @staticmethod

@@ -48,6 +48,7 @@ from client.carriers._parse import (
     same_number,
     status_from_words,
     text,
+    tracking_result,
     wrong_number,
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
@@ -329,21 +330,19 @@ class UspsAdapter(CarrierAdapter):
                 signed = text(raw.get("name")) or text(raw.get("recipientName"))
                 signed = signed or text(raw.get("firm"))
         estimate, estimate_end = (None, None) if delivered_at else _estimate(detail)
-        return TrackingResult(
-            carrier=self.carrier,
-            number=number,
-            status=now.status,
-            events=events,
-            exception_reason=now.reason,
+        return tracking_result(
+            self.carrier,
+            number,
+            now,
+            events,
+            anomalies,
+            detail,
             status_description=now.description or clean(detail.get("statusSummary")),
-            raw_status_code=now.raw_code,
             estimated_delivery=estimate,
             estimated_delivery_end=estimate_end,
             delivered_at=delivered_at,
             signed_by=signed,
             service=clean(detail.get("mailClass")) or None,
-            anomalies=tuple(anomalies),
-            raw=detail,
         )
 
 
