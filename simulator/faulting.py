@@ -15,7 +15,7 @@ import random
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -29,10 +29,13 @@ from simulator.faults import (
     CLEAN,
     BodyFault,
     Connection,
+    DataQuirk,
     Decision,
     HttpError,
+    Lie,
     Outage,
     RequestInfo,
+    fault_id,
 )
 from simulator.seeding import seed_int
 from simulator.server import TRANSPORT_KEY
@@ -382,3 +385,45 @@ async def _break(
     # Let the server see the connection is gone before the app returns.
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+Targets = Callable[[str, str], bool]
+
+
+def fault_targets(sim: Any, decision: Decision, scenario_of: Mapping[str, str]) -> Targets:
+    """Whether a fired lie or quirk (by mode) applies to a number of the request.
+
+    The decision names the faults that fired; each is looked up again to see whom it was
+    for: a scenario's fault targets that scenario's numbers (``scenario_of``: number ->
+    scenario), a fault matching a number targets that number, any other every number. A mode
+    no fault accounts for (the plan changed meanwhile) targets every number.
+    """
+    fired = frozenset(decision.fired)
+    everyone: set[str] = set()
+    some: dict[str, set[str]] = {}
+    for index, fault in enumerate(sim.faults.plan):
+        kind = fault.fault
+        if isinstance(kind, Lie | DataQuirk) and fault_id(fault, index, "global") in fired:
+            if fault.match.number is None:
+                everyone.add(kind.mode)
+            else:
+                some.setdefault(kind.mode, set()).add(fault.match.number)
+    for name in sorted(set(scenario_of.values())):
+        scenario = sim.catalog.scenarios.get(name)
+        mine = [n for n, s in scenario_of.items() if s == name]
+        for index, fault in enumerate(scenario.faults if scenario is not None else ()):
+            kind = fault.fault
+            if (
+                isinstance(kind, Lie | DataQuirk)
+                and fault_id(fault, index, f"scenario:{name}") in fired
+            ):
+                wanted = fault.match.number
+                some.setdefault(kind.mode, set()).update(
+                    n for n in mine if wanted is None or n == wanted
+                )
+    everyone.update((decision.lies | decision.quirks) - everyone - some.keys())
+
+    def applies(mode: str, number: str) -> bool:
+        return mode in everyone or number in some.get(mode, ())
+
+    return applies

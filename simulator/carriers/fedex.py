@@ -54,7 +54,7 @@ import hashlib
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -74,7 +74,7 @@ from simulator.carriers.common import (
     tenant_mismatch,
 )
 from simulator.engine import Simulation
-from simulator.faults import DataQuirk, Decision, Lie, fault_id
+from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Place, Shipment, seed_int
 from simulator.tokens import TokenError, bearer
@@ -789,7 +789,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
                 continue
             resolved.append((shipment, count, NUMBER_NOT_FOUND))
         scenario_of = {s.number: s.scenario.name for s, _, _ in resolved if s is not None}
-        applies = fault_targets(sim, decision, scenario_of)
+        applies = faulting.fault_targets(sim, decision, scenario_of)
         # mixed_results: every other existing number it targets, from the first, is denied.
         mixed = [
             i
@@ -984,47 +984,6 @@ _OPTIONAL_OBJECTS = (
     "originLocation",
     "lastUpdatedDestinationAddress",
 )
-
-Targets = Callable[[str, str], bool]
-
-
-def fault_targets(sim: Simulation, decision: Decision, scenario_of: Mapping[str, str]) -> Targets:
-    """Whether a fired lie or quirk (by mode) applies to a number of the request.
-
-    The decision names the faults that fired; each is looked up again to see whom it was
-    for: a scenario's fault targets that scenario's numbers (``scenario_of``: number ->
-    scenario), a fault matching a number targets that number, any other every number. A mode
-    no fault accounts for (the plan changed meanwhile) targets every number.
-    """
-    fired = frozenset(decision.fired)
-    everyone: set[str] = set()
-    some: dict[str, set[str]] = {}
-    for index, fault in enumerate(sim.faults.plan):
-        kind = fault.fault
-        if isinstance(kind, Lie | DataQuirk) and fault_id(fault, index, "global") in fired:
-            if fault.match.number is None:
-                everyone.add(kind.mode)
-            else:
-                some.setdefault(kind.mode, set()).add(fault.match.number)
-    for name in sorted(set(scenario_of.values())):
-        scenario = sim.catalog.scenarios.get(name)
-        mine = [n for n, s in scenario_of.items() if s == name]
-        for index, fault in enumerate(scenario.faults if scenario is not None else ()):
-            kind = fault.fault
-            if (
-                isinstance(kind, Lie | DataQuirk)
-                and fault_id(fault, index, f"scenario:{name}") in fired
-            ):
-                wanted = fault.match.number
-                some.setdefault(kind.mode, set()).update(
-                    n for n in mine if wanted is None or n == wanted
-                )
-    everyone.update((decision.lies | decision.quirks) - everyone - some.keys())
-
-    def applies(mode: str, number: str) -> bool:
-        return mode in everyone or number in some.get(mode, ())
-
-    return applies
 
 
 def wrong_number(number: str) -> str:

@@ -59,7 +59,7 @@ Faults (``simulator.faulting``; the section "Fault hooks" at the end has the det
   3.2 ``207`` with every second found number answered as a 404 item (one number: as
   ``ok_with_error``); ``wrong_number`` answers for the next valid number of the same format.
   In a 3.2 batch a lie or quirk reaches only the numbers its fault was for
-  (``fedex.fault_targets``): "every found number" means every one it targets.
+  (``faulting.fault_targets``): "every found number" means every one it targets.
 * Format quirks: see :func:`distort_detail`, :func:`distort_summary`, :func:`distort_v3r2`.
 
 Choices the sources leave open are marked [unverified] in the tables below.
@@ -94,7 +94,6 @@ from simulator.carriers.common import (
     tenant_for,
     tenant_mismatch,
 )
-from simulator.carriers.fedex import fault_targets
 from simulator.engine import Simulation
 from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
@@ -1256,10 +1255,10 @@ def routes(sim: Simulation) -> list[BaseRoute]:
     def faulted_batch(
         found: list[tuple[str, Shipment | None, int]], decision: Decision
     ) -> Response:
-        # Each fired lie or quirk reaches only the numbers it was for (fedex.fault_targets):
+        # Each fired lie or quirk reaches only the numbers it was for (faulting.fault_targets):
         # one matched to a number leaves that number's batch neighbours alone.
         scenario_of = {n: s.scenario.name for n, s, _ in found if s is not None}
-        applies = fault_targets(sim, decision, scenario_of)
+        applies = faulting.fault_targets(sim, decision, scenario_of)
         mine = [
             replace(
                 decision,
