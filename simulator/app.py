@@ -74,7 +74,8 @@ def create_app(sim: Simulation) -> Starlette:
 
 
 class _LeanApp(Starlette):
-    """Starlette without its two default middlewares on the request path.
+    """Starlette without its two default middlewares on the request path, answering
+    replayable repeat requests before routing.
 
     Every carrier handler answers its own errors in the carrier's envelope, so the
     per-request exception plumbing is not needed there; routing misses (404, 405) are
@@ -85,8 +86,16 @@ class _LeanApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         router = self.router
         handlers: dict[Any, Any] = dict(self.exception_handlers)
+        serve_replay = self.state.sim.replays.serve
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            # A repeat of a clean GET is answered before routing (see simulator.replay).
+            if (
+                scope["type"] == "http"
+                and scope["method"] == "GET"
+                and await serve_replay(scope, send)
+            ):
+                return
             try:
                 await router(scope, receive, send)
             except HTTPException as exc:

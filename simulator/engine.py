@@ -10,6 +10,7 @@ from simulator.catalog import Catalog
 from simulator.clock import Clock
 from simulator.faults import Fault, FaultBook, FaultRegistry
 from simulator.journal import Journal
+from simulator.replay import Replays
 from simulator.scenario import Scenario
 from simulator.settings import Settings
 from simulator.store import MemoryStore, Store
@@ -47,6 +48,8 @@ class Simulation:
         secret = hashlib.sha256(f"carriersim|{settings.seed}|{settings.secret}".encode()).digest()
         self.tokens = TokenIssuer(secret)
         self.journal = Journal(settings.journal_limit)
+        self.replays = Replays(self)
+        """Clean answers repeat requests get ahead of routing (see simulator.replay)."""
         self.creators: set[str] = set()
         """Tenants that created shipments (lets every other lookup skip the store)."""
 

@@ -24,7 +24,6 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from simulator import numbers
-from simulator.carriers.common import JSONBytes
 from simulator.faults import (
     CLEAN,
     BodyFault,
@@ -42,11 +41,6 @@ from simulator.server import TRANSPORT_KEY
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 _NONE: frozenset[str] = frozenset()
-MEMO_KEY = "carriersim.memo"
-"""Scope key where a handler says for which tenant, span of simulated time and render key
-its answer can be replayed: ``(tenant, since, until, render_key)``."""
-_MEMOS = 16384
-_QUIET_URLS = 16384
 
 
 class SocketRequired(RuntimeError):
@@ -132,62 +126,28 @@ def wrap(
     faults: Faults = sim.faults
 
     journal = sim.journal
-    # Whether a GET URL can meet no fault at all, per fault-set version: the answer for a
-    # URL only changes when faults or scenarios do, and most requests are such GETs.
-    quiet_urls: dict[tuple[str, bytes], bool] = {}
-    seen_version = [-1]
 
     def quiet(scope: Any) -> bool:
-        if faults.version != seen_version[0]:
-            quiet_urls.clear()
-            seen_version[0] = faults.version
-        key = (scope["path"], scope["query_string"])
-        known = quiet_urls.get(key)
-        if known is None:
-            in_url = _url_numbers(scope)
-            known = (
-                not faults.active_for(carrier, _NONE)
-                and in_url is not None
-                and (not faults.any_scenario or not faults.may_involve(carrier, in_url))
-            )
-            if len(quiet_urls) >= _QUIET_URLS:
-                quiet_urls.clear()
-            quiet_urls[key] = known
-        return known
+        # Whether a GET can meet no fault at all: most requests, settled from the URL alone.
+        if faults.active_for(carrier, _NONE):
+            return False
+        in_url = _url_numbers(scope)
+        return in_url is not None and (
+            not faults.any_scenario or not faults.may_involve(carrier, in_url)
+        )
 
-    memo_key = getattr(module, "memo_key", None)
-    # Clean GET answers the handler marked as replayable, by credential and URL: a repeat
-    # request costs a dict lookup and a clock read instead of the whole handler.
-    memos: dict[Any, tuple[str, float, float, Any, int]] = {}
+    credential_of = getattr(module, "replay_credential", None)
+    replays = sim.replays
 
     async def faulty(request: Request) -> Response:
         started = time.perf_counter()
         scope = request.scope
+        version = faults.version  # read first: a change during the request voids the replay
         if scope["method"] == "GET" and quiet(scope):
-            key = memo_key(scope) if memo_key is not None else None
-            if key is not None:
-                memo = memos.get(key)
-                if memo is not None and memo[4] == sim.stamp:
-                    tenant, since, until, render_key, _ = memo
-                    if since <= sim.clock.now(tenant) < until:
-                        body = sim.cached_body(render_key)
-                        if body is not None:
-                            response: Response = JSONBytes(body)
-                            journal.record(
-                                carrier=carrier,
-                                endpoint=endpoint_kind,
-                                scope=scope,
-                                body=b"",
-                                status=200,
-                                started=started,
-                            )
-                            return response
             response = await endpoint(request)
-            marked = scope.get(MEMO_KEY)
-            if key is not None and marked is not None:
-                if len(memos) >= _MEMOS:
-                    memos.clear()
-                memos[key] = (*marked, sim.stamp)
+            if credential_of is not None:
+                # A clean answer the handler marked: repeats are served ahead of routing.
+                replays.remember(scope, credential_of, carrier, endpoint_kind, version)
             journal.record(
                 carrier=carrier,
                 endpoint=endpoint_kind,

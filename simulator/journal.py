@@ -195,9 +195,11 @@ class Journal:
         status: int,
         started: float,
         faults: tuple[str, ...] = (),
+        path_params: Iterable[tuple[str, Any]] | None = None,
     ) -> None:
         """Keep one request. On the request path, so it only appends a tuple; entries are
-        built when the journal is read. ``deque.append`` is atomic, so no lock is taken."""
+        built when the journal is read. ``deque.append`` is atomic, so no lock is taken.
+        ``path_params`` stands for the scope's when the router did not run."""
         elapsed = time.perf_counter() - started
         if len(self._raw) == self.limit:
             self.dropped += 1
@@ -206,7 +208,8 @@ class Journal:
             (
                 time.time(), carrier, endpoint, scope["method"], scope["path"],
                 scope.get("query_string", b""), scope.get("headers", ()),
-                scope.get("path_params"), body, status, elapsed, faults,
+                scope.get("path_params") if path_params is None else path_params,
+                body, status, elapsed, faults,
             )
         )  # fmt: skip
 

@@ -31,12 +31,12 @@ class Settings:
     'spec' as the carrier's documentation says (UPS 404)."""
     secret: str = ""
     variants: int = 16
-    shipment_cache: int = 16384
+    shipment_cache: int = 12288
     admin_token: str | None = None
     """When set, ``/__admin`` requires ``Authorization: Bearer <admin_token>``."""
     journal_limit: int = 5000
     """Requests the journal keeps (the oldest fall out first)."""
-    render_cache_bytes: int = 28 * 1024 * 1024
+    render_cache_bytes: int = 27 * 1024 * 1024
     """Bytes of rendered bodies kept (random entries evicted beyond it)."""
 
 

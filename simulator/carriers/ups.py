@@ -40,7 +40,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from simulator import faulting, numbers, quirks
+from simulator import faulting, numbers, quirks, replay
 from simulator.carriers.common import (
     basic_credentials,
     bearer_tenant,
@@ -52,7 +52,6 @@ from simulator.carriers.common import (
     tenant_mismatch,
 )
 from simulator.engine import Simulation
-from simulator.faulting import MEMO_KEY
 from simulator.faults import CLEAN, Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Party, Shipment, zone
@@ -731,14 +730,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def memo_key(scope: Scope) -> tuple[str, str, bytes] | None:
-    """What a clean tracking answer depends on besides the clock: the credential and the
-    URL (transId and transactionSrc only need to be there). None: never replay."""
+def replay_credential(scope: Scope) -> str | None:
+    """What a clean tracking answer depends on besides the URL and the clock: the bearer
+    token (transId and transactionSrc only need to be there). None: never replay."""
     authorization, trans_id, trans_src = _track_headers(scope)
     if authorization is None or not trans_id.strip() or not trans_src.strip():
         return None
-    # Interned: every key of one client shares one copy of its (long) bearer token.
-    return sys.intern(authorization), scope["path"], scope["query_string"]
+    # Interned: every kept answer of one client shares one copy of its (long) bearer token.
+    return sys.intern(authorization)
 
 
 def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
@@ -890,7 +889,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         since, until = found.window(count)
         # This answer holds for this credential and URL while the tenant's clock stays in
         # [since, until) and the token is valid: the fault wrapper may replay it.
-        request.scope[MEMO_KEY] = (tenant, since, min(until, claims.expires_at), key)
+        request.scope[replay.MARK] = (tenant, since, min(until, claims.expires_at), key)
         return raw(body)
 
     return [
