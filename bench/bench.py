@@ -5,7 +5,11 @@ when installed, else the bounded Python generator in bench/loadgen.py) drives bo
 many distinct tracking numbers. Prints requests/s, p50/p99 latency and the ratio, then the
 memory growth of the simulator while it tracks a large number of distinct numbers.
 
-    python bench/bench.py [--seconds 10] [--connections 64] [--numbers 10000]
+Rounds alternate the two servers; each round's ratio is printed, then the best round of
+each side, the median round's ratio, and the CPU microseconds each server process spent per
+request (least over the rounds), which moves much less than throughput on a shared machine.
+
+    python bench/bench.py [--seconds 10] [--rounds 4] [--connections 64] [--numbers 10000]
                           [--memory-numbers 1000000] [--tool wrk|python]
 """
 
@@ -13,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,8 +115,24 @@ def raw_requests(nums: list[str], token: str) -> list[bytes]:
     ]  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(tool: str, port: int, nums: list[str], token: str, seconds: float, conns: int,
-         count: int, tmp: Path) -> dict[str, float]:  # fmt: skip
+         count: int, tmp: Path, pid: int | None = None) -> dict[str, float]:  # fmt: skip
+    """One load run; with the server's ``pid``, also its CPU microseconds per request."""
+    cpu = cpu_seconds(pid) if pid is not None else 0.0
+    row = _load(tool, port, nums, token, seconds, conns, count, tmp)
+    if pid is not None and row["requests"]:
+        row["cpu_us"] = (cpu_seconds(pid) - cpu) / row["requests"] * 1e6
+    return row
+
+
+def _load(tool: str, port: int, nums: list[str], token: str, seconds: float, conns: int,
+          count: int, tmp: Path) -> dict[str, float]:  # fmt: skip
     if tool == "wrk":
         numbers_file = tmp / "numbers.txt"
         numbers_file.write_text("\n".join(nums) + "\n")
@@ -123,13 +145,15 @@ def load(tool: str, port: int, nums: list[str], token: str, seconds: float, conn
         ).stdout  # fmt: skip
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        done = re.search(r"(\d+) requests in", out)
         return {"rps": rps, "p50": _wrk_ms(out, "50%"), "p99": _wrk_ms(out, "99%"),
-                "errors": float(errors.group(1)) if errors else 0.0}  # fmt: skip
+                "errors": float(errors.group(1)) if errors else 0.0,
+                "requests": float(done.group(1)) if done else 0.0}  # fmt: skip
     result = loadgen.run(HOST, port, raw_requests(nums, token), connections=conns,
                          count=count, seconds=seconds)  # fmt: skip
     bad = sum(v for k, v in result.statuses.items() if k >= 400) + result.errors
     return {"rps": result.rps, "p50": result.percentile(50), "p99": result.percentile(99),
-            "errors": float(bad)}  # fmt: skip
+            "errors": float(bad), "requests": float(result.requests)}  # fmt: skip
 
 
 def _wrk_ms(out: str, label: str) -> float:
@@ -145,7 +169,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--numbers", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--memory-numbers", type=int, default=1_000_000)
     parser.add_argument("--tool", choices=("wrk", "python"),
                         default="wrk" if shutil.which("wrk") else "python")  # fmt: skip
@@ -187,23 +211,41 @@ def main() -> int:
                 load(args.tool, sim_port, nums, token, 3, args.connections, count_cap, tmp)
                 load(args.tool, bare_port, nums, token, 2, args.connections, count_cap, tmp)
                 rows: dict[str, list[dict[str, float]]] = {"bare": [], "carriersim": []}
-                for _ in range(args.rounds):
-                    rows["bare"].append(load(args.tool, bare_port, nums, token, args.seconds,
-                                             args.connections, count_cap, tmp))  # fmt: skip
-                    rows["carriersim"].append(load(args.tool, sim_port, nums, token,
-                                                   args.seconds, args.connections, count_cap,
-                                                   tmp))  # fmt: skip
+                # Rounds alternate the two servers, so a slow spell of a shared machine
+                # hits both; each round's ratio is printed, then the best of each side.
+                for i in range(args.rounds):
+                    b = load(args.tool, bare_port, nums, token, args.seconds,
+                             args.connections, count_cap, tmp, bare.pid)  # fmt: skip
+                    c = load(args.tool, sim_port, nums, token, args.seconds,
+                             args.connections, count_cap, tmp, sim.pid)  # fmt: skip
+                    rows["bare"].append(b)
+                    rows["carriersim"].append(c)
+                    print(
+                        f"round {i + 1}: bare {b['rps']:.0f} req/s, carriersim "
+                        f"{c['rps']:.0f} req/s, ratio {c['rps'] / b['rps']:.3f}",
+                        flush=True,
+                    )
             finally:
                 bare.terminate()
                 bare.wait(10)
             best = {k: max(v, key=lambda r: r["rps"]) for k, v in rows.items()}
-            print(f"{'':12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            least_cpu = {k: min(r.get("cpu_us", math.inf) for r in v) for k, v in rows.items()}
+            print(f"{'best round':12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+                  f"{'server CPU us/req (least)':>26}")  # fmt: skip
             for name, r in best.items():
                 print(f"{name:12} {r['rps']:10.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
-                      f"{r['errors']:7.0f}")  # fmt: skip
+                      f"{r['errors']:7.0f} {least_cpu[name]:26.1f}")  # fmt: skip
             ratio = best["carriersim"]["rps"] / best["bare"]["rps"]
-            print(f"ratio carriersim/bare throughput: {ratio:.3f} (goal >= 0.9)")
-            print(json.dumps({"ratio": round(ratio, 3), **{k: v for k, v in best.items()}}))
+            median = statistics.median(
+                c["rps"] / b["rps"] for b, c in zip(*rows.values(), strict=True)
+            )
+            cpu_ratio = least_cpu["bare"] / least_cpu["carriersim"]
+            print(
+                f"ratio carriersim/bare throughput: {ratio:.3f} best rounds, {median:.3f} "
+                f"median round (goal >= 0.9); CPU per request bare/carriersim {cpu_ratio:.3f}"
+            )
+            print(json.dumps({"ratio": round(ratio, 3), "median_round_ratio": round(median, 3),
+                              "cpu_ratio": round(cpu_ratio, 3), **best}))  # fmt: skip
         finally:
             sim.terminate()
             sim.wait(10)
