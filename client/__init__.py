@@ -32,6 +32,7 @@ from client.model import (
     Event,
     ExceptionReason,
     Location,
+    RawJSON,
     Status,
     TrackingResult,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "NotFound",
     "Outcome",
     "RateLimited",
+    "RawJSON",
     "RequestRejected",
     "RetryPolicy",
     "Status",

@@ -423,7 +423,7 @@ class AsyncTrackingClient(_Base):
         """An outcome per input, in input order; failures are returned, not raised."""
         slots, jobs = self._plan(numbers, carrier)
         done: dict[tuple[Carrier, str], Outcome] = {}
-        limit = anyio.Semaphore(self.concurrency)
+        limit = anyio.Semaphore(self.concurrency, fast_acquire=True)
 
         async def run(job: _Job) -> None:
             async with limit:
@@ -473,6 +473,9 @@ class AsyncTrackingClient(_Base):
             key = adapter.credential_key(config)
         except TrackingError as exc:
             return exc
+        cached = self.tokens.get(key)
+        if cached is not None and cached != step.stale:
+            return cached  # the usual case: no queueing behind the lock
         async with self.tokens.task_lock(key):
             cached = self.tokens.get(key)
             if cached is not None and cached != step.stale:

@@ -81,4 +81,4 @@ class TokenCache:
     def task_lock(self, key: Hashable) -> anyio.Lock:
         """The lock async callers hold while fetching this credential's token."""
         with self._guard:
-            return self._task_locks.setdefault(key, anyio.Lock())
+            return self._task_locks.setdefault(key, anyio.Lock(fast_acquire=True))

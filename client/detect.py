@@ -243,6 +243,10 @@ def _carriers(ms: list[Match]) -> tuple[Carrier, ...]:
     return tuple(dict.fromkeys(m.carrier for m in ms))
 
 
+_LENIENT = frozenset(f.name for f in _FORMATS if f.lenient)
+_NONE: frozenset[str] = frozenset()
+
+
 def detect(number: str, *, strict: bool = False) -> Carrier:
     """The carrier of a tracking number; raises InvalidNumber or AmbiguousNumber.
 
@@ -253,7 +257,7 @@ def detect(number: str, *, strict: bool = False) -> Carrier:
     if not n:
         raise InvalidNumber("empty tracking number", number=number, hint="pass a tracking number")
     found = matches(n)
-    lenient = {f.name for f in _FORMATS if f.lenient and not strict}
+    lenient = _NONE if strict else _LENIENT
     strong = [m for m in found if m.check_ok or (m.check_ok is False and m.format in lenient)]
     for tier in (1, 2):
         in_tier = [m for m in strong if m.tier == tier]

@@ -14,16 +14,22 @@ Conventions, the same for every carrier:
 - A carrier code the client does not know becomes :attr:`Status.unknown` with the code kept in
   ``raw_code``; it never raises.
 - ``raw`` holds the carrier's own JSON (the result's payload, each event's object) for callers
-  that need a field the model does not carry. It takes no part in equality.
+  that need a field the model does not carry. It takes no part in equality. The adapters keep
+  it as a :class:`RawJSON`: read like a dict, stored as the compact JSON bytes and parsed on
+  first use, so holding thousands of results holds no trees of small Python objects (memory,
+  and garbage-collector time in a long ``track_many``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 __all__ = [
     "Anomaly",
@@ -31,9 +37,68 @@ __all__ = [
     "Event",
     "ExceptionReason",
     "Location",
+    "RawJSON",
     "Status",
     "TrackingResult",
 ]
+
+
+def loads(data: bytes) -> Any:
+    """JSON bytes parsed; raises ValueError when they are not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # What orjson refuses and JSON parsers commonly accept (NaN, integers beyond 64
+        # bits) gets a second chance; anything else raises ValueError here too.
+        return json.loads(data)
+
+
+class RawJSON(Mapping[str, Any]):
+    """A carrier's JSON object as received: read like a (read-only) dict, kept as bytes.
+
+    Parsed on first read and then kept parsed. ``dict(raw)`` is a plain dict, ``raw.json``
+    the bytes.
+    """
+
+    __slots__ = ("_json", "_value")
+
+    def __init__(self, data: bytes) -> None:
+        self._json = data
+        self._value: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> RawJSON:
+        """The object ``value`` (parsed JSON), as bytes until read again."""
+        if isinstance(value, RawJSON):
+            return value
+        try:
+            data = orjson.dumps(value)
+        except TypeError:  # orjson's JSONEncodeError: integers beyond 64 bits
+            data = json.dumps(value).encode()
+        return cls(data)
+
+    @property
+    def json(self) -> bytes:
+        """The object's JSON text."""
+        return self._json
+
+    def _parsed(self) -> dict[str, Any]:
+        if self._value is None:
+            value = loads(self._json)
+            self._value = value if isinstance(value, dict) else {}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+    def __repr__(self) -> str:
+        return f"RawJSON({self._parsed()!r})"
 
 
 class Carrier(StrEnum):
@@ -204,5 +269,5 @@ class TrackingResult:
             ],
         }
         if include_raw:
-            out["raw"] = self.raw
+            out["raw"] = dict(self.raw)
         return out

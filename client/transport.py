@@ -13,7 +13,6 @@ in unit tests, ``httpx.ASGITransport`` to run against the simulator in-process.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from client.errors import (
     Timeout,
     TrackingError,
 )
+from client.model import loads
 from client.retry import Clock
 
 __all__ = [
@@ -65,7 +65,7 @@ class HttpReply:
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ValueError when it is not JSON."""
-        return json.loads(self.content)
+        return loads(self.content)
 
 
 def make_client(
@@ -103,15 +103,23 @@ def make_async_client(
 
 def attempt_timeout(base: httpx.Timeout, remaining: float) -> httpx.Timeout:
     """``base`` with every phase capped at the seconds left in the call."""
+    return httpx.Timeout(**_capped(base, remaining))
 
-    def cap(value: float | None) -> float | None:
-        if math.isinf(remaining):
-            return value
+
+def _capped(base: httpx.Timeout, remaining: float) -> dict[str, float | None]:
+    # The request extension httpcore reads, built without an intermediate Timeout object.
+    if math.isinf(remaining):
+        return base.as_dict()
+
+    def cap(value: float | None) -> float:
         return remaining if value is None else min(value, remaining)
 
-    return httpx.Timeout(
-        connect=cap(base.connect), read=cap(base.read), write=cap(base.write), pool=cap(base.pool)
-    )
+    return {
+        "connect": cap(base.connect),
+        "read": cap(base.read),
+        "write": cap(base.write),
+        "pool": cap(base.pool),
+    }
 
 
 def translate(exc: Exception) -> TrackingError:
@@ -161,9 +169,12 @@ def _prepare(
 ) -> None:
     # Adapters build plain httpx.Request objects; ``send`` (unlike ``build_request``) does not
     # add the client's default headers, so merge them here without overriding the adapter's.
-    for name, value in client.headers.items():
-        request.headers.setdefault(name, value)
-    request.extensions["timeout"] = attempt_timeout(timeout, remaining).as_dict()
+    headers = request.headers
+    present = {name.lower() for name, _ in headers.raw}
+    for name, value in client.headers.raw:
+        if name.lower() not in present:
+            headers[name.decode("latin-1")] = value.decode("latin-1")
+    request.extensions["timeout"] = _capped(timeout, remaining)
 
 
 def _deadline_timeout() -> Timeout:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from client.errors import MalformedResponse
 from client.model import (
@@ -22,6 +23,7 @@ from client.model import (
     Event,
     ExceptionReason,
     Location,
+    RawJSON,
     Status,
     TrackingResult,
 )
@@ -31,22 +33,28 @@ from client.model import (
 # ------------------------------------------------------------------------------------------
 
 
+# Parsed JSON objects are dicts: checking ``dict`` rather than the Mapping ABC keeps these
+# checks, made for every field of every event, cheap.
+
+
 def obj(value: Any) -> Mapping[str, Any]:
     """``value`` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def items(value: Any) -> list[Mapping[str, Any]]:
     """The JSON objects in ``value`` (a list, or a lone object), ignoring anything else."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return [value]
     if isinstance(value, list):
-        return [v for v in value if isinstance(v, Mapping)]
+        return [v for v in value if isinstance(v, dict)]
     return []
 
 
 def text(value: Any) -> str | None:
     """A non-empty stripped string from a JSON scalar, else None (``""`` counts as absent)."""
+    if type(value) is str:
+        return value.strip() or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -58,7 +66,6 @@ def text(value: Any) -> str | None:
 
 
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 # USPS writes entities without "&" inside <SUP> (``<SUP>reg;</SUP>``, NOTES §3.6).
 _BARE_ENTITY = re.compile(r"(?<![&\w])(reg|trade|copy|#\d+);")
 
@@ -68,17 +75,33 @@ def clean(value: Any) -> str:
     raw = text(value)
     if raw is None:
         return ""
-    raw = _BARE_ENTITY.sub(lambda m: f"&{m.group(1)};", raw)  # before tags vanish: ">reg;"
-    raw = _TAG.sub("", raw)
-    return _SPACE.sub(" ", html.unescape(raw)).strip()
+    return _clean(raw)
+
+
+@lru_cache(maxsize=4096)
+def _clean(raw: str) -> str:
+    # Carriers repeat a small set of phrases: each is cleaned once.
+    if "<" in raw or "&" in raw or ";" in raw:
+        raw = _BARE_ENTITY.sub(lambda m: f"&{m.group(1)};", raw)  # before tags vanish: ">reg;"
+        raw = html.unescape(_TAG.sub("", raw))
+    return " ".join(raw.split())
 
 
 def location(
     city: Any = None, state: Any = None, postal_code: Any = None, country: Any = None
 ) -> Location | None:
     """A Location, or None when the carrier gave none of its parts."""
-    loc = Location(text(city), text(state), text(postal_code), text(country))
-    return None if loc == Location() else loc
+    return _location(text(city), text(state), text(postal_code), text(country))
+
+
+@lru_cache(maxsize=4096)
+def _location(
+    city: str | None, state: str | None, postal_code: str | None, country: str | None
+) -> Location | None:
+    # A route visits few places, and a fleet shares them: each is built once.
+    if city is None and state is None and postal_code is None and country is None:
+        return None
+    return Location(city, state, postal_code, country)
 
 
 def same_number(asked: str, answered: Any) -> bool | None:
@@ -125,8 +148,7 @@ def wrong_number(carrier: Carrier, asked: str, answered: Any) -> MalformedRespon
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(NamedTuple):
     """A parsed carrier time: aware datetime, whether the offset was given, whether repaired."""
 
     at: datetime
@@ -147,8 +169,10 @@ def parse_iso(value: Any) -> tuple[datetime, bool] | None:
     raw = text(value)
     if raw is None:
         return None
-    raw = _FRACTION.sub(lambda m: m.group(1), raw, count=1)
-    raw = _SHORT_OFFSET.sub(lambda m: f"{m.group(1)}0{m.group(2)}:{m.group(3)}", raw)
+    if "." in raw:
+        raw = _FRACTION.sub(lambda m: m.group(1), raw, count=1)
+    if len(raw) > 5 and raw[-5] in "+-":
+        raw = _SHORT_OFFSET.sub(lambda m: f"{m.group(1)}0{m.group(2)}:{m.group(3)}", raw)
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
@@ -166,6 +190,11 @@ def parse_offset(value: Any) -> timezone | None:
     raw = text(value)
     if raw is None:
         return None
+    return _offset(raw)
+
+
+@lru_cache(maxsize=1024)
+def _offset(raw: str) -> timezone | None:
     if raw.upper() in ("Z", "UTC", "GMT"):
         return UTC
     sign = -1 if raw.startswith("-") else 1
@@ -193,6 +222,11 @@ def compact_date(value: Any) -> date | None:
     raw = text(value)
     if raw is None:
         return None
+    return _compact_date(raw)
+
+
+@lru_cache(maxsize=4096)
+def _compact_date(raw: str) -> date | None:
     digits = raw.replace("-", "")
     if len(digits) != 8 or not digits.isdigit():
         return None
@@ -207,6 +241,11 @@ def compact_time(value: Any) -> time | None:
     raw = text(value)
     if raw is None:
         return None
+    return _compact_time(raw)
+
+
+@lru_cache(maxsize=4096)
+def _compact_time(raw: str) -> time | None:
     digits = raw.replace(":", "")
     if not digits.isdigit() or len(digits) > 6:
         return None
@@ -312,6 +351,7 @@ _WORD_REASON: tuple[tuple[re.Pattern[str], ExceptionReason], ...] = tuple(
 )
 
 
+@lru_cache(maxsize=4096)
 def status_from_words(words: str) -> Status | None:
     """The status a carrier's free text describes, by the first matching phrase."""
     for pattern, status in _WORD_STATUS:
@@ -320,6 +360,7 @@ def status_from_words(words: str) -> Status | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def reason_from_words(words: str) -> ExceptionReason | None:
     """The exception reason a carrier's free text names, if any."""
     for pattern, reason in _WORD_REASON:
@@ -353,7 +394,9 @@ def order_events(carrier_order: Sequence[Event]) -> tuple[tuple[Event, ...], lis
     seen: set[tuple[object, ...]] = set()
     kept: list[Event] = []
     for e in oldest_first:
-        key = (e.time, e.status, e.raw_code, e.description, e.location)
+        loc = e.location  # its fields, not the dataclass: tuples of str hash in C
+        where = None if loc is None else (loc.city, loc.state, loc.postal_code, loc.country)
+        key = (e.time, e.status, e.raw_code, e.description, where)
         if key in seen:
             continue
         seen.add(key)
@@ -391,13 +434,19 @@ def current_status(summary: Summary | None, events: Sequence[Event]) -> Summary:
         if newest is None:
             return Summary(Status.unknown)
         return Summary(newest.status, newest.raw_code, newest.description, newest.exception_reason)
-    if newest is not None and summary.raw_code is not None and newest.raw_code == summary.raw_code:
-        summary = replace(summary, status=newest.status, reason=newest.exception_reason)
-    if summary.reason is None and newest is not None and newest.status is summary.status:
-        summary = replace(summary, reason=newest.exception_reason)
-    if not summary.description and newest is not None and newest.status is summary.status:
-        summary = replace(summary, description=newest.description)
-    return summary
+    if newest is None:
+        return summary
+    status, raw_code, description, reason = (
+        summary.status, summary.raw_code, summary.description, summary.reason,
+    )  # fmt: skip
+    if raw_code is not None and newest.raw_code == raw_code:
+        status, reason = newest.status, newest.exception_reason
+    if newest.status is status:
+        reason = reason if reason is not None else newest.exception_reason
+        description = description or newest.description
+    if (status, description, reason) == (summary.status, summary.description, summary.reason):
+        return summary
+    return Summary(status, raw_code, description, reason)
 
 
 def regressed(status: Status, events: Iterable[Event]) -> bool:
@@ -448,6 +497,6 @@ def tracking_result(
         exception_reason=now.reason,
         raw_status_code=now.raw_code,
         anomalies=tuple(anomalies),
-        raw=raw,
+        raw=RawJSON.of(raw),
         **details,
     )

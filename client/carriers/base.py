@@ -247,7 +247,7 @@ class CarrierAdapter(ABC):
     def json_object(self, reply: HttpReply, numbers: Sequence[str]) -> Mapping[str, Any]:
         """The body as a JSON object, or MalformedResponse."""
         body = self.json_any(reply, numbers)
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):
             raise self.malformed(reply, numbers, f"expected a JSON object, got {_kind(body)}")
         return body
 

@@ -41,7 +41,15 @@ from client.carriers._parse import (
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import AuthenticationError, ConfigurationError, NotFound, TrackingError
-from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
+from client.model import (
+    Anomaly,
+    Carrier,
+    Event,
+    ExceptionReason,
+    RawJSON,
+    Status,
+    TrackingResult,
+)
 from client.transport import HttpReply
 
 __all__ = ["FAMILIES", "DhlAdapter"]
@@ -172,7 +180,7 @@ class DhlAdapter(CarrierAdapter):
             raw_code=raw,
             exception_reason=reason,
             offset_known=parsed[1],
-            raw=entry,
+            raw=RawJSON.of(entry),
         )
 
     def _result(self, number: str, shipment: Mapping[str, Any]) -> TrackingResult:

@@ -41,7 +41,15 @@ from client.carriers._parse import (
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import InvalidNumber, NotFound, RequestRejected, TrackingError
-from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
+from client.model import (
+    Anomaly,
+    Carrier,
+    Event,
+    ExceptionReason,
+    RawJSON,
+    Status,
+    TrackingResult,
+)
 from client.transport import HttpReply
 
 __all__ = ["DERIVED_CODES", "EXCEPTION_CODES", "SCAN_CODES", "FedexAdapter"]
@@ -295,7 +303,7 @@ class FedexAdapter(CarrierAdapter):
             raw_code=raw,
             exception_reason=reason,
             offset_known=parsed[1],
-            raw=scan,
+            raw=RawJSON.of(scan),
         )
 
     def _result(

@@ -47,7 +47,15 @@ from client.carriers._parse import (
 )
 from client.carriers.base import CarrierAdapter, CarrierConfig, Outcome
 from client.errors import InvalidNumber, MalformedResponse, NotFound, TrackingError
-from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
+from client.model import (
+    Anomaly,
+    Carrier,
+    Event,
+    ExceptionReason,
+    RawJSON,
+    Status,
+    TrackingResult,
+)
 from client.transport import HttpReply
 
 __all__ = ["STATUS_CODES", "STATUS_TYPES", "UpsAdapter", "activity_time"]
@@ -286,7 +294,7 @@ class UpsAdapter(CarrierAdapter):
             raw_code=raw,
             exception_reason=reason,
             offset_known=stamp.offset_known,
-            raw=activity,
+            raw=RawJSON.of(activity),
         )
 
     def _result(

@@ -60,7 +60,15 @@ from client.errors import (
     RequestRejected,
     TrackingError,
 )
-from client.model import Anomaly, Carrier, Event, ExceptionReason, Status, TrackingResult
+from client.model import (
+    Anomaly,
+    Carrier,
+    Event,
+    ExceptionReason,
+    RawJSON,
+    Status,
+    TrackingResult,
+)
 from client.transport import HttpReply
 
 __all__ = ["CATEGORIES", "EVENT_CODES", "REFINEMENTS", "UspsAdapter", "event_time"]
@@ -278,8 +286,7 @@ class UspsAdapter(CarrierAdapter):
             return InvalidNumber(what, **kwargs)
         return RequestRejected(what, **kwargs)
 
-    def _event(self, entry: Mapping[str, Any]) -> Event | None:
-        stamp = event_time(entry)
+    def _event(self, entry: Mapping[str, Any], stamp: Stamp | None) -> Event | None:
         if stamp is None:
             return None
         status, reason, raw = _map(entry)
@@ -296,13 +303,13 @@ class UspsAdapter(CarrierAdapter):
             raw_code=raw,
             exception_reason=reason,
             offset_known=stamp.offset_known,
-            raw=entry,
+            raw=RawJSON.of(entry),
         )
 
     def _result(self, number: str, detail: Mapping[str, Any]) -> TrackingResult:
         entries = items(detail.get("trackingEvents"))
         stamps = [event_time(e) for e in entries]
-        drafted = [self._event(e) for e in entries]
+        drafted = [self._event(e, stamp) for e, stamp in zip(entries, stamps, strict=True)]
         events, anomalies = order_events([e for e in drafted if e is not None])
         if any(s is not None and s.repaired for s in stamps):
             anomalies.append(Anomaly.repaired_times)

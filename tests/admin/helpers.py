@@ -74,7 +74,12 @@ def assert_shows_visible(outcome: Outcome, shipment: dict[str, Any]) -> None:
             if event.offset_known and event.time.tzinfo is not None:
                 same = event.time == local
             else:
-                same = event.time.replace(tzinfo=None) == local.replace(tzinfo=None)
+                shown, wall = event.time.replace(tzinfo=None), local.replace(tzinfo=None)
+                # A wall clock without offset may also come with its seconds zeroed (USPS
+                # 3.0 local timestamps, NOTES §3.4).
+                same = shown == wall or (
+                    shown.second == 0 and shown == wall.replace(second=0, microsecond=0)
+                )
             if same:
                 del remaining[i]
                 break
