@@ -427,7 +427,7 @@ class AsyncTrackingClient(_Base):
 
         async def run(job: _Job) -> None:
             async with limit:
-                outcomes = await self._job(job)
+                outcomes = await self._job(job, limit)
             done.update({(job.carrier, n): o for n, o in outcomes.items()})
 
         async with anyio.create_task_group() as group:
@@ -435,23 +435,34 @@ class AsyncTrackingClient(_Base):
                 group.start_soon(run, job)
         return self._assemble(slots, done)
 
-    async def _job(self, job: _Job) -> dict[str, Outcome]:
+    async def _job(self, job: _Job, slot: anyio.Semaphore | None = None) -> dict[str, Outcome]:
         adapter, config = ADAPTERS[job.carrier], self.configs[job.carrier]
         deadline = self.retry.start()
         try:
             result: dict[str, Outcome] = await self._run(
-                track_flow(adapter, config, job.numbers, self.retry, deadline), adapter, config
+                track_flow(adapter, config, job.numbers, self.retry, deadline),
+                adapter,
+                config,
+                slot,
             )
             return result
         except TrackingError as exc:
             if self._split_on(exc, job):
                 singles: dict[str, Outcome] = {}
                 for n in job.numbers:
-                    singles.update(await self._job(_Job(job.carrier, (n,))))
+                    singles.update(await self._job(_Job(job.carrier, (n,)), slot))
                 return singles
             return self._spread(exc, job)
 
-    async def _run(self, flow: Flow[Any], adapter: CarrierAdapter, config: CarrierConfig) -> Any:
+    async def _run(
+        self,
+        flow: Flow[Any],
+        adapter: CarrierAdapter,
+        config: CarrierConfig,
+        slot: anyio.Semaphore | None = None,
+    ) -> Any:
+        """Drive a flow. ``slot`` is the ``track_many`` concurrency slot the call holds: it
+        is given up while the call waits out a retry backoff, so that others can send."""
         value: Any = None
         while True:
             try:
@@ -463,12 +474,28 @@ class AsyncTrackingClient(_Base):
                     self.http, step.request, remaining=step.remaining, timeout=self.timeout
                 )
             elif isinstance(step, Sleep):
-                await self.retry.clock.async_sleep(step.seconds)
+                if slot is None:
+                    await self.retry.clock.async_sleep(step.seconds)
+                else:
+                    slot.release()
+                    try:
+                        await self.retry.clock.async_sleep(step.seconds)
+                    finally:
+                        # Shielded: the caller's ``async with`` releases the slot once more,
+                        # so it must be held again even when the call is being cancelled.
+                        with anyio.CancelScope(shield=True):
+                            await slot.acquire()
                 value = None
             else:
-                value = await self._token(step, adapter, config)
+                value = await self._token(step, adapter, config, slot)
 
-    async def _token(self, step: Token, adapter: CarrierAdapter, config: CarrierConfig) -> Any:
+    async def _token(
+        self,
+        step: Token,
+        adapter: CarrierAdapter,
+        config: CarrierConfig,
+        slot: anyio.Semaphore | None = None,
+    ) -> Any:
         try:
             key = adapter.credential_key(config)
         except TrackingError as exc:
@@ -484,7 +511,7 @@ class AsyncTrackingClient(_Base):
                 self.tokens.discard(key, step.stale)
             try:
                 grant = await self._run(
-                    token_flow(adapter, config, self.retry, step.deadline), adapter, config
+                    token_flow(adapter, config, self.retry, step.deadline), adapter, config, slot
                 )
             except TrackingError as exc:
                 return exc

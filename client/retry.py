@@ -30,6 +30,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import anyio
+import anyio.lowlevel
 
 from client.errors import RateLimited, TrackingError
 
@@ -100,8 +101,10 @@ class VirtualClock:
             self._now += seconds
 
     async def async_sleep(self, seconds: float) -> None:
-        """Same as :meth:`sleep`, for async callers."""
+        """Same as :meth:`sleep`, for async callers; lets other tasks run, as a real wait
+        would."""
         self.sleep(seconds)
+        await anyio.lowlevel.checkpoint()
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -206,6 +206,27 @@ def test_async_client_batches_orders_and_bounds_concurrency() -> None:
     assert 2 <= peak[0] <= 3
 
 
+def test_a_retry_waiting_out_its_backoff_gives_up_its_concurrency_slot() -> None:
+    first, second = "000000001", "000000002"
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        number = request.url.params["trackingNumber"]
+        sent.append(number)
+        if number == first and sent.count(first) == 1:
+            return respond(503, {"title": "Service Unavailable", "status": 503})
+        return echo(request)
+
+    async def main() -> list[object]:
+        async with async_client_for(handler, concurrency=1) as c:
+            return await c.track_many([first, second], carrier="dhl")
+
+    out = anyio.run(main)
+    assert [o.number for o in out if isinstance(o, TrackingResult)] == [first, second]
+    # While the first number waited to retry, the one slot sent the second number.
+    assert sent == [first, second, first]
+
+
 def test_resolve_config_precedence() -> None:
     env = {
         "CARRIERSIM_BASE_URL": "http://sim:8080",
