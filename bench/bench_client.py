@@ -516,9 +516,9 @@ def report(runs: list[Run], args: argparse.Namespace, total: int) -> dict[str, A
     if faulted is not None:
         c, b = faulted.best["client"], faulted.best["baseline"]
         print(f"faulted: the client met {c.statuses.get(503, 0)} 503s and retried each one "
-              f"({c.requests - b.requests:+d} requests vs the baseline), holding its "
-              "concurrency slot through a full-jitter backoff (up to 0.25 s, 0.5 s for a "
-              f"second retry) and another 50 ms answer; {c.failed} numbers failed in the end. "
+              f"({c.requests - b.requests:+d} requests vs the baseline) after a full-jitter "
+              "backoff (up to 0.25 s, 0.5 s for a second retry; its concurrency slot is free "
+              f"meanwhile) and another 50 ms answer; {c.failed} numbers failed in the end. "
               f"The baseline stopped at its {b.statuses.get(503, 0)} 503s, leaving {b.failed} "
               "numbers without an answer: it did less work, so the faulted ratio includes "
               "the price of recovering them.")  # fmt: skip
