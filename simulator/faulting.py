@@ -147,7 +147,9 @@ def wrap(
             response = await endpoint(request)
             if credential_of is not None:
                 # A clean answer the handler marked: repeats are served ahead of routing.
-                replays.remember(scope, credential_of, carrier, endpoint_kind, version)
+                replays.remember(
+                    scope, credential_of, carrier, endpoint_kind, version, response.raw_headers
+                )
             journal.record(
                 carrier=carrier,
                 endpoint=endpoint_kind,

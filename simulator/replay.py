@@ -15,7 +15,7 @@ nor the faults in force (:attr:`FaultRegistry.version`) changed since.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ class _Entry:
     endpoint: str
     length: bytes
     """The body's Content-Length value."""
+    headers: tuple[tuple[bytes, bytes], ...]
+    """The answer's other headers (one shared copy per distinct set)."""
     path_params: tuple[tuple[str, Any], ...]
     render_key: Hashable
     since: float
@@ -48,9 +50,6 @@ class _Entry:
     tenant: str
     stamp: int
     version: int
-
-
-_JSON = (b"content-type", b"application/json")
 
 
 class Replays:
@@ -67,6 +66,8 @@ class Replays:
         self.hits = 0
         """Requests answered from a kept answer so far."""
         self._urls: dict[tuple[str, bytes], _Entry] = {}
+        self._header_sets: dict[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...]]
+        self._header_sets = {}
 
     def __len__(self) -> int:
         return len(self._urls)
@@ -82,11 +83,12 @@ class Replays:
         carrier: str,
         endpoint: str,
         version: int,
+        headers: Sequence[tuple[bytes, bytes]],
     ) -> None:
         """Keep the answer a handler just marked in ``scope`` (if it did) for replay.
 
         ``version`` is the faults' version under which the request was found to meet no
-        fault at all.
+        fault at all; ``headers`` are the answer's.
         """
         marked = scope.get(MARK)
         if marked is None:
@@ -101,12 +103,16 @@ class Replays:
         urls = self._urls
         if len(urls) >= self.limit:
             urls.clear()
+            self._header_sets.clear()
+        others = tuple(h for h in headers if h[0] != b"content-length")
+        others = self._header_sets.setdefault(others, others)
         urls[(scope["path"], scope["query_string"])] = _Entry(
             credential_of=credential_of,
             credential=credential,
             carrier=carrier,
             endpoint=endpoint,
             length=str(len(body)).encode(),
+            headers=others,
             path_params=tuple((scope.get("path_params") or {}).items()),
             render_key=render_key,
             since=since,
@@ -131,7 +137,7 @@ class Replays:
         if body is None:
             return False
         self.hits += 1
-        headers = [(b"content-length", entry.length), _JSON]
+        headers = [(b"content-length", entry.length), *entry.headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         sim.journal.record(

@@ -165,3 +165,97 @@ def test_the_table_is_bounded(make_sim: SimFactory) -> None:
     for _ in range(12):
         assert track(client, token, numbers.generate("ups", rng)).status_code == 200
         assert len(sim.replays) <= 5
+
+
+# ------------------------------------------------------------------ USPS 3.0 GET and DHL
+
+
+def declared(sim: Simulation, carrier: str, name: str) -> str:
+    return next(n for n, s in sim.catalog.declared[carrier].items() if s.name == name)
+
+
+def usps_login(client: TestClient, tenant: str) -> dict[str, str]:
+    form = {"grant_type": "client_credentials", "client_id": tenant, "client_secret": "s"}
+    r = client.post("/oauth2/v3/token", data=form)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def get(client: TestClient, carrier: str, number: str, headers: dict[str, str]) -> Any:
+    if carrier == "usps":
+        return client.get(f"/tracking/v3/tracking/{number}?expand=DETAIL", headers=headers)
+    return client.get(f"/track/shipments?trackingNumber={number}", headers=headers)
+
+
+def shown(carrier: str, response: Any) -> int:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    if carrier == "usps":
+        return len(body["trackingEvents"])
+    return len(body["shipments"][0]["events"])
+
+
+def mid_journey(make_sim: SimFactory, carrier: str) -> tuple[str, Simulation, TestClient, str, Any]:
+    """(carrier, sim, client, number, headers for tenant alice) with alice's clock frozen
+    12 h into delivered-on-time (3 events shown)."""
+    sim, client = make_sim()
+    number = declared(sim, carrier, "delivered-on-time")
+    shipment = sim.lookup(carrier, number, "alice")
+    assert shipment is not None
+    sim.clock.freeze("alice", shipment.t0 + timedelta(hours=12))
+    headers = usps_login(client, "alice") if carrier == "usps" else {"DHL-API-Key": "alice"}
+    return carrier, sim, client, number, headers
+
+
+@pytest.fixture(params=["usps", "dhl"])
+def other(request: Any, make_sim: SimFactory) -> tuple[str, Simulation, TestClient, str, Any]:
+    """:func:`mid_journey` for each carrier answering GETs besides UPS."""
+    return mid_journey(make_sim, request.param)
+
+
+def test_other_carriers_replay_the_same_answer_with_the_same_headers(other: Any) -> None:
+    carrier, sim, client, number, headers = other
+    first = get(client, carrier, number, headers)
+    again, was_replay = replayed(sim, lambda: get(client, carrier, number, headers))
+    assert was_replay
+    assert again.content == first.content and dict(again.headers) == dict(first.headers)
+    assert shown(carrier, again) == 3
+    entries = [e for e in sim.journal.snapshot() if e.endpoint == "track"]
+    assert [e.carrier for e in entries] == [carrier, carrier]
+    assert entries[1].path_params == entries[0].path_params
+
+
+def test_other_carriers_show_the_next_event_when_it_is_due(other: Any) -> None:
+    carrier, sim, client, number, headers = other
+    get(client, carrier, number, headers)
+    sim.clock.advance("alice", timedelta(hours=1, minutes=59))  # 13:59: still 3
+    response, was_replay = replayed(sim, lambda: get(client, carrier, number, headers))
+    assert was_replay and shown(carrier, response) == 3
+    sim.clock.advance("alice", timedelta(minutes=1))  # 14h: the 4th event is due
+    response, was_replay = replayed(sim, lambda: get(client, carrier, number, headers))
+    assert not was_replay and shown(carrier, response) == 4
+
+
+def test_a_usps_token_past_its_expiry_is_refused(make_sim: SimFactory) -> None:
+    sim, client = make_sim()
+    number = declared(sim, "usps", "delivered-on-time")
+    shipment = sim.lookup("usps", number, "alice")
+    assert shipment is not None
+    sim.clock.freeze("alice", shipment.t0 + timedelta(days=5))  # delivered: holds forever
+    headers = usps_login(client, "alice")
+    get(client, "usps", number, headers)
+    assert replayed(sim, lambda: get(client, "usps", number, headers))[1]
+    sim.clock.advance("alice", timedelta(hours=8))  # USPS tokens live 8 h
+    response, was_replay = replayed(sim, lambda: get(client, "usps", number, headers))
+    assert not was_replay and response.status_code == 401
+
+
+def test_a_dhl_key_naming_another_tenant_by_header_is_answered_for_that_tenant(
+    make_sim: SimFactory,
+) -> None:
+    carrier, sim, client, number, headers = mid_journey(make_sim, "dhl")
+    get(client, carrier, number, headers)
+    # bob follows the server clock (a day in): more events than alice's frozen clock shows.
+    elsewhere = {**headers, "X-Carriersim-Tenant": "bob"}
+    response, was_replay = replayed(sim, lambda: get(client, carrier, number, elsewhere))
+    assert not was_replay and shown(carrier, response) > 3

@@ -111,6 +111,16 @@ def path_tenant(scope: Scope) -> str | None:
     return params.get(TENANT_PARAM) if params else None
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a header (``name`` lower-case), read from the raw ASGI list:
+    cheaper than building ``request.headers`` for one lookup on the request path."""
+    for key, value in scope["headers"]:
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
 def tenant_for(request: Request, credential: str) -> str:
     """The tenant a request names: the path prefix's, else the header's, else the credential."""
     return path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential

@@ -81,9 +81,10 @@ from urllib.parse import quote, unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
-from simulator import faulting, numbers, quirks
-from simulator.carriers.common import dumps, raw, tenant_for
+from simulator import faulting, numbers, quirks, replay
+from simulator.carriers.common import TENANT_HEADER, dumps, header, raw, tenant_for
 from simulator.engine import Simulation
 from simulator.faults import Decision
 from simulator.scenario import EventKind, ExceptionReason, Service
@@ -713,10 +714,14 @@ def routes(sim: Simulation) -> list[BaseRoute]:
                                              decision)),
             )  # fmt: skip
             return _Ok(body)
+        render_key = (NAME, shipment.key, count, service, full, offset, limit)
         body = sim.rendered(
-            (NAME, shipment.key, count, service, full, offset, limit),
-            lambda: dumps(render(shipment, count, service, full, offset, limit)),
+            render_key, lambda: dumps(render(shipment, count, service, full, offset, limit))
         )
+        since, until = shipment.window(count)
+        # This answer holds for this key (and tenant header) and URL while the tenant's
+        # clock stays in [since, until): it may be replayed (simulator/replay.py).
+        request.scope[replay.MARK] = (tenant, since, until, render_key)
         return _Ok(body)
 
     return [Route(PATH, track, methods=["GET"], name="dhl.track")]
@@ -878,6 +883,17 @@ def error_response(
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return _problem(body, status, headers)
+
+
+_TENANT_HEADER, _API_KEY_HEADER = TENANT_HEADER.encode(), API_KEY_HEADER.encode()
+
+
+def replay_credential(scope: Scope) -> tuple[str, str | None] | None:
+    """What a clean tracking answer depends on besides the URL and the clock: the API key
+    and the tenant header, which names the tenant (simulator/replay.py). None: never
+    replay."""
+    key = header(scope, _API_KEY_HEADER)
+    return None if key is None else (key, header(scope, _TENANT_HEADER))
 
 
 async def describe(request: Request) -> tuple[str, tuple[str, ...]]:

@@ -46,6 +46,7 @@ from simulator.carriers.common import (
     bearer_tenant,
     dumps,
     form_body,
+    header,
     raw,
     respond,
     tenant_for,
@@ -720,16 +721,6 @@ def error_response(
     return raw(fault_error_body(status, endpoint), status, headers)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    # The raw list, not request.headers: describe runs before every request once any
-    # scenario declares faults, and building Headers costs more than this whole scan.
-    for key, value in scope["headers"]:
-        if key == name:
-            decoded: str = value.decode("latin-1")
-            return decoded
-    return None
-
-
 def replay_credential(scope: Scope) -> str | None:
     """What a clean tracking answer depends on besides the URL and the clock: the bearer
     token (transId and transactionSrc only need to be there). None: never replay."""
@@ -766,7 +757,7 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
     """
     try:
         scope = request.scope
-        authorization = _header(scope, b"authorization")
+        authorization = header(scope, b"authorization")
         if scope["path"].endswith(TOKEN_PATH):
             credentials = basic_credentials(authorization)
             return tenant_for(request, credentials[0] if credentials else ""), ()

@@ -70,6 +70,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -81,13 +82,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
-from simulator import faulting, numbers, quirks
+from simulator import faulting, numbers, quirks, replay
 from simulator.carriers.common import (
     basic_credentials,
     bearer_tenant,
     dumps,
     form_body,
+    header,
     json_body,
     raw,
     respond,
@@ -1056,20 +1059,21 @@ def routes(sim: Simulation) -> list[BaseRoute]:
     """The USPS endpoints at their production paths."""
     spec_not_found = sim.settings.not_found == "spec"
 
-    def authorize(request: Request, api: str) -> tuple[float, str, Response | None]:
-        """(tenant's now, tenant, None) for a usable token, else (…, the 401 to send)."""
-        token = bearer(request.headers.get("authorization"))
+    def authorize(request: Request, api: str) -> tuple[float, str, Response | None, float]:
+        """(tenant's now, tenant, None, token expiry) for a usable token, else (…, the 401
+        to send, …)."""
+        token = bearer(header(request.scope, b"authorization"))
         try:
             claims = sim.tokens.decode(token, NAME)
         except TokenError:
-            return 0.0, "", unauthorized(api)
+            return 0.0, "", unauthorized(api), 0.0
         if tenant_mismatch(request, claims):
-            return 0.0, "", unauthorized(api)
+            return 0.0, "", unauthorized(api), 0.0
         tenant = claims.tenant
         now = sim.clock.now(tenant)
         if now >= claims.expires_at or not _grants_tracking(claims.scope):
-            return now, tenant, unauthorized(api)
-        return now, tenant, None
+            return now, tenant, unauthorized(api), 0.0
+        return now, tenant, None, claims.expires_at
 
     async def token_endpoint(request: Request) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1157,7 +1161,7 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         )
 
     async def track(request: Request) -> Response:
-        now, tenant, refused = authorize(request, API_V3)
+        now, tenant, refused, expires = authorize(request, API_V3)
         if refused is not None:
             return refused
         mode = _COMMON_QUERIES.get(request.scope["query_string"])
@@ -1179,13 +1183,16 @@ def routes(sim: Simulation) -> list[BaseRoute]:
         render: Callable[[Shipment, int], dict[str, Any]] = (
             render_detail if mode == "DETAIL" else render_summary
         )
-        body = sim.rendered(
-            (shipment.key, count, "v3", mode), lambda: dumps(render(shipment, count))
-        )
+        key = (shipment.key, count, "v3", mode)
+        body = sim.rendered(key, lambda: dumps(render(shipment, count)))
+        since, until = shipment.window(count)
+        # This answer holds for this token and URL while the tenant's clock stays in
+        # [since, until) and the token is valid: it may be replayed (simulator/replay.py).
+        request.scope[replay.MARK] = (tenant, since, min(until, expires), key)
         return raw(body)
 
     async def track_batch(request: Request) -> Response:
-        now, tenant, refused = authorize(request, API_V3R2)
+        now, tenant, refused, _ = authorize(request, API_V3R2)
         if refused is not None:
             return refused
         if not _is_json_type(request):
@@ -1652,6 +1659,14 @@ async def _login_id(request: Request) -> str:
         return client_id
     basic = basic_credentials(request.headers.get("authorization"))
     return basic[0] if basic is not None else ""
+
+
+def replay_credential(scope: Scope) -> str | None:
+    """What a clean 3.0 tracking answer depends on besides the URL and the clock: the bearer
+    token (simulator/replay.py). None: never replay."""
+    authorization = header(scope, b"authorization")
+    # Interned: every kept answer of one client shares one copy of its (long) token.
+    return None if authorization is None else sys.intern(authorization)
 
 
 async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
