@@ -4,7 +4,8 @@ Clients poll: the same credential asks for the same URL again and again, and bet
 events of a parcel the answer does not change. A carrier handler that produced a clean
 answer marks it replayable in the scope (:data:`MARK`): for which tenant, over which span
 of that tenant's simulated time, and under which render-cache key its body is kept. A
-repeat request then costs two dict lookups and a clock read, before the router runs.
+repeat request then costs a table lookup, a read of its credential and a clock read,
+before the router runs.
 
 An answer is replayed only while everything it depends on is unchanged: the same URL and
 credential (the carrier module says what the credential is), the tenant's clock inside the
@@ -75,6 +76,7 @@ class Replays:
     def clear(self) -> None:
         """Forget every answer."""
         self._urls.clear()
+        self._header_sets.clear()
 
     def remember(
         self,
@@ -102,8 +104,7 @@ class Replays:
             return
         urls = self._urls
         if len(urls) >= self.limit:
-            urls.clear()
-            self._header_sets.clear()
+            self.clear()
         others = tuple(h for h in headers if h[0] != b"content-length")
         others = self._header_sets.setdefault(others, others)
         urls[(scope["path"], scope["query_string"])] = _Entry(
