@@ -56,6 +56,16 @@ def _duration_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carriersim",
@@ -102,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=("production", "spec"),
         default="production",
         help="answer unknown numbers as production does or as documented",
+    )
+    serve.add_argument(
+        "--journal-limit",
+        type=_positive,
+        default=Settings.journal_limit,
+        metavar="N",
+        help="requests the journal keeps, all tenants together; the oldest fall out first "
+        f"(default: {Settings.journal_limit})",
     )
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
@@ -243,6 +261,7 @@ def _serve(args: argparse.Namespace) -> int:
         mix=args.mix,
         clock_start=(args.clock_start or datetime.now(UTC)).replace(microsecond=0),
         not_found=args.not_found,
+        journal_limit=args.journal_limit,
         secret=os.environ.get("CARRIERSIM_SECRET") or base64.b64encode(os.urandom(18)).decode(),
     )
     try:

@@ -39,6 +39,16 @@ def test_usage_error_exit_2() -> None:
     assert info.value.code == 2
 
 
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_serve_refuses_a_journal_limit_that_is_not_a_positive_number(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--journal-limit", value])
+    assert exit_info.value.code == 2
+    assert "--journal-limit" in capsys.readouterr().err
+
+
 def test_numbers_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["numbers", "fedex", "--count", "3", "--seed", "4"]) == 0
     out = capsys.readouterr().out.split()

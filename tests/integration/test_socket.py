@@ -18,6 +18,7 @@ from simulator.probe import ask
 from simulator.settings import BUNDLED_SCENARIOS
 
 HOST = "127.0.0.1"
+JOURNAL_LIMIT = 25
 
 
 def _free_port() -> int:
@@ -32,7 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (tmp_path_factory.mktemp("server") / "stderr.log").open("w+b")
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve", "--port", str(port),
-         "--clock-start", "2026-03-02T15:00:00Z", "--log-level", "warning"],
+         "--clock-start", "2026-03-02T15:00:00Z", "--log-level", "warning",
+         "--journal-limit", str(JOURNAL_LIMIT)],
         stdout=subprocess.DEVNULL, stderr=log,
         env={**os.environ, "CARRIERSIM_SECRET": "socket-test"},
     )  # fmt: skip
@@ -92,3 +94,13 @@ def test_unknown_path_is_a_clear_json_404(server: str) -> None:
     r = httpx.get(f"{server}/nope")
     assert r.status_code == 404
     assert r.json()["path"] == "/nope"
+
+
+def test_the_journal_keeps_as_many_requests_as_serve_was_told(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=10) as http:
+        for i in range(JOURNAL_LIMIT + 10):
+            http.get(f"/journal-limit-probe/{i}")
+        kept = http.get("/__admin/requests").json()
+    probes = [e["path"] for e in kept if "journal-limit-probe" in e["path"]]
+    assert len(kept) == JOURNAL_LIMIT
+    assert probes[-1] == f"/journal-limit-probe/{JOURNAL_LIMIT + 9}"
