@@ -318,7 +318,11 @@ class UspsAdapter(CarrierAdapter):
         if category.lower() in CATEGORIES:
             status = CATEGORIES[category.lower()]
             summary = Summary(status, category, clean(detail.get("status")))
-            latest = events[-1] if events else None
+            # The scan the category speaks of is the newest one whose instant is known: an
+            # offset-less scan (pre-shipment, NOTES §3.4) keeps the carrier's position, which
+            # may be wrong when USPS lists scans out of order.
+            timed = [e for e in events if e.offset_known]
+            latest = timed[-1] if timed else (events[-1] if events else None)
             if latest is not None and latest.status in REFINEMENTS.get(status, frozenset()):
                 summary = Summary(
                     latest.status, latest.raw_code, summary.description, latest.exception_reason

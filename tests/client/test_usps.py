@@ -58,6 +58,24 @@ def test_pre_shipment_event_without_gmt_fields() -> None:
     assert Anomaly.missing_offsets in r.anomalies
 
 
+def test_an_alert_is_read_from_the_newest_timed_scan_when_scans_come_out_of_order() -> None:
+    # Listed newest first, but the offset-less pre-shipment scan came first: nothing can
+    # place it, so the Alert is refined by the newest scan whose instant is known.
+    body = {
+        **B.usps_delivered(),
+        "status": "Alert",
+        "statusCategory": "Alert",
+        "trackingEvents": [
+            B.usps_event("Shipping Label Created, USPS Awaiting Item", "GX",
+                         "2024-11-18T16:02:00", city="NEW YORK", state="NY", zip_="10001"),
+            B.usps_event("Customer Recall", "44", "2024-11-18T16:03:00",
+                         "2024-11-18T21:03:00Z", "-05:00", "NEW YORK", "NY", "10001"),
+        ],
+    }  # fmt: skip
+    r = track(200, body)
+    assert r.status is Status.returned_to_sender and r.raw_status_code == "44"
+
+
 @pytest.mark.parametrize(
     ("event", "expected", "zone"),
     [

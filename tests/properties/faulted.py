@@ -249,7 +249,10 @@ def unordered(carrier: str, visible: Sequence[SimEvent], modes: frozenset[str]) 
     """Whether the faults may leave the events out of the true order (see the module doc)."""
     if "wrong_offsets" in modes and carrier in ("fedex", "dhl"):
         return True  # wrong instants, sorted as the client must sort instants
-    return "out_of_order" in modes and swap_unrepairable(carrier, visible)
+    # With missing_offsets no scan keeps an instant to sort by: a swap stands.
+    return "out_of_order" in modes and (
+        "missing_offsets" in modes or swap_unrepairable(carrier, visible)
+    )
 
 
 def _wall(at: datetime) -> datetime:
