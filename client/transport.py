@@ -68,6 +68,17 @@ class HttpReply:
         return loads(self.content)
 
 
+def _options(timeout: httpx.Timeout, max_connections: int) -> dict[str, Any]:
+    """What both httpx clients are set up with."""
+    return {
+        "timeout": timeout,
+        "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+        "limits": httpx.Limits(max_connections=max_connections),
+        # A carrier redirect is not part of any documented flow; surface it, don't follow it.
+        "follow_redirects": False,
+    }
+
+
 def make_client(
     *,
     transport: httpx.BaseTransport | None = None,
@@ -75,14 +86,7 @@ def make_client(
     max_connections: int = 20,
 ) -> httpx.Client:
     """An ``httpx.Client`` set up the way the tracking client needs it."""
-    return httpx.Client(
-        transport=transport,
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        limits=httpx.Limits(max_connections=max_connections),
-        # A carrier redirect is not part of any documented flow; surface it, don't follow it.
-        follow_redirects=False,
-    )
+    return httpx.Client(transport=transport, **_options(timeout, max_connections))
 
 
 def make_async_client(
@@ -92,13 +96,7 @@ def make_async_client(
     max_connections: int = 20,
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` set up the way the tracking client needs it."""
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        limits=httpx.Limits(max_connections=max_connections),
-        follow_redirects=False,
-    )
+    return httpx.AsyncClient(transport=transport, **_options(timeout, max_connections))
 
 
 def attempt_timeout(base: httpx.Timeout, remaining: float) -> httpx.Timeout:
