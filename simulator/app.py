@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator import admin, carriers, faulting
+from simulator.carriers import Carrier
 from simulator.carriers.common import TENANT_PARAM
 from simulator.control import Control
 from simulator.engine import Simulation
@@ -56,8 +56,8 @@ def create_app(sim: Simulation) -> Starlette:
     # Carrier paths first: they are matched on every tracking request, in list order.
     routes: list[BaseRoute] = []
     prefixed: list[BaseRoute] = []
-    for name, module in carriers.MODULES.items():
-        own = [_with_faults(sim, module, r) for r in module.routes(sim)]
+    for name, carrier in carriers.CARRIERS.items():
+        own = [_with_faults(sim, carrier, r) for r in carrier.routes(sim)]
         routes.extend(own)
         prefixed.append(Mount(f"/{name}", routes=own))
     # Every carrier path again behind /t/<tenant> (the prefix names the tenant), last:
@@ -119,12 +119,10 @@ class _Direct:
         await response(scope, receive, send)
 
 
-def _with_faults(sim: Simulation, module: ModuleType, route: BaseRoute) -> BaseRoute:
+def _with_faults(sim: Simulation, carrier: Carrier, route: Route) -> Route:
     """The route with every fault kind applied around its endpoint."""
-    if not isinstance(route, Route) or not hasattr(module, "describe"):
-        return route
     kind = "token" if "token" in route.path else "track"
-    endpoint = faulting.wrap(sim, module, kind, route.endpoint)
+    endpoint = faulting.wrap(sim, carrier, kind, route.endpoint)
     return Route(route.path, _Direct(endpoint), methods=list(route.methods or ()), name=route.name)
 
 

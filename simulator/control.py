@@ -552,10 +552,10 @@ class Control:
         return await self.sim.journal.described(self._describe)
 
     async def _describe(self, entry: Entry) -> tuple[str, tuple[str, ...]]:
-        from simulator.carriers import MODULES
+        from simulator.carriers import CARRIERS
 
-        module = MODULES.get(entry.carrier or "")
-        if module is None:
+        carrier = CARRIERS.get(entry.carrier or "")
+        if carrier is None:
             return self._tenant_of_stray(entry), ()
         scope = {
             "type": "http",
@@ -573,8 +573,7 @@ class Control:
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        described: tuple[str, tuple[str, ...]] = await module.describe(Request(scope, receive))
-        return described
+        return await carrier.describe(Request(scope, receive))
 
     def _tenant_of_stray(self, entry: Entry) -> str:
         """The tenant a request to no carrier path meant to be, from whatever credential it
@@ -650,9 +649,9 @@ class Control:
         return self._path_hints(path)
 
     def _path_hints(self, path: str) -> list[str]:
-        from simulator.carriers import MODULES
+        from simulator.carriers import CARRIERS
 
-        known = sorted({r.path for m in MODULES.values() for r in m.routes(self.sim)})
+        known = sorted({r.path for c in CARRIERS.values() for r in c.routes(self.sim)})
         stripped = path.removeprefix("/api") if path.startswith("/api/security") else path
         if stripped != path and stripped in known:
             return [

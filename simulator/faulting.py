@@ -1,11 +1,12 @@
 """Applying fault decisions to requests: delays, errors, broken bodies, broken connections.
 
-Every carrier endpoint is wrapped by :func:`wrap`. The wrapper asks the carrier module who
-is calling and for which numbers (``describe``), lets the :class:`~simulator.faults.FaultBook`
-decide, and then, in this order: waits (never blocking other requests), answers an error in
-the carrier's envelope (``error_response``) or a gateway's HTML page, or calls the endpoint
-with the data faults (lies, quirks) in ``request.state.faults`` for its renderer, and finally
-breaks the body or the connection on the way out.
+Every carrier endpoint is wrapped by :func:`wrap`. The wrapper asks the carrier (its
+:class:`~simulator.carriers.contract.Carrier`) who is calling and for which numbers
+(``describe``), lets the :class:`~simulator.faults.FaultBook` decide, and then, in this
+order: waits (never blocking other requests), answers an error in the carrier's envelope
+(``error_response``) or a gateway's HTML page, or calls the endpoint with the data faults
+(lies, quirks) in ``request.state.faults`` for its renderer, and finally breaks the body or
+the connection on the way out.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -39,26 +40,15 @@ from simulator.faults import (
 from simulator.seeding import seed_int
 from simulator.server import TRANSPORT_KEY
 
+if TYPE_CHECKING:
+    from simulator.carriers.contract import Carrier
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 _NONE: frozenset[str] = frozenset()
 
 
 class SocketRequired(RuntimeError):
     """A connection fault was asked for where there is no real socket to break."""
-
-
-class CarrierFaults(Protocol):
-    """What a carrier module provides so that faults speak its language."""
-
-    NAME: str
-
-    async def describe(self, request: Request) -> tuple[str, tuple[str, ...]]:
-        """(tenant, tracking numbers) of a request, best effort, never raising."""
-
-    def error_response(
-        self, status: int, endpoint: str, retry_after: int | None, reason: str | None
-    ) -> Response:
-        """The carrier's own answer with this HTTP status."""
 
 
 class Faults(Protocol):
@@ -107,22 +97,22 @@ def gateway_page(status: int, retry_after: int | None = None) -> Response:
     return Response(body, status, headers, media_type="text/html")
 
 
-def error_for(module: CarrierFaults, error: HttpError | Outage, endpoint: str) -> Response:
+def error_for(carrier: Carrier, error: HttpError | Outage, endpoint: str) -> Response:
     """The response an HTTP-error or outage fault sends."""
     reason = error.reason if isinstance(error, HttpError) else None
     if error.body == "html":
         return gateway_page(error.status, error.retry_after)
-    return module.error_response(error.status, endpoint, error.retry_after, reason)
+    return carrier.error_response(error.status, endpoint, error.retry_after, reason)
 
 
 def wrap(
     sim: Any,
-    module: CarrierFaults,
+    owner: Carrier,
     endpoint_kind: str,
     endpoint: Endpoint,
 ) -> Endpoint:
     """The endpoint with faults applied around it."""
-    carrier = module.NAME
+    carrier = owner.name
     faults: Faults = sim.faults
 
     journal = sim.journal
@@ -136,7 +126,7 @@ def wrap(
             not faults.any_scenario or not faults.may_involve(carrier, in_url)
         )
 
-    credential_of = getattr(module, "replay_credential", None)
+    credential_of = owner.replay_credential
     replays = sim.replays
 
     async def faulty(request: Request) -> Response:
@@ -145,11 +135,10 @@ def wrap(
         version = faults.version  # read first: a change during the request voids the replay
         if scope["method"] == "GET" and quiet(scope):
             response = await endpoint(request)
-            if credential_of is not None:
-                # A clean answer the handler marked: repeats are served ahead of routing.
-                replays.remember(
-                    scope, credential_of, carrier, endpoint_kind, version, response.raw_headers
-                )
+            # A clean answer the handler marked: repeats are served ahead of routing.
+            replays.remember(
+                scope, credential_of, carrier, endpoint_kind, version, response.raw_headers
+            )
             journal.record(
                 carrier=carrier,
                 endpoint=endpoint_kind,
@@ -182,7 +171,7 @@ def wrap(
             in_url = _url_numbers(request.scope)
             if in_url is not None and not faults.may_involve(carrier, in_url):
                 return await endpoint(request), ()
-        tenant, nums = await module.describe(request)
+        tenant, nums = await owner.describe(request)
         scenarios = _NONE
         if faults.may_involve(carrier, nums):
             scenarios = frozenset(
@@ -206,11 +195,11 @@ def wrap(
             await asyncio.sleep(decision.delay)
         if decision.rate_limited is not None:
             wait, send_retry_after = decision.rate_limited
-            response = module.error_response(
+            response = owner.error_response(
                 429, endpoint_kind, wait if send_retry_after else None, None
             )
         elif decision.error is not None:
-            response = error_for(module, decision.error, endpoint_kind)
+            response = error_for(owner, decision.error, endpoint_kind)
         else:
             request.state.faults = decision
             response = await endpoint(request)

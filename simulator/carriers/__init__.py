@@ -1,15 +1,17 @@
-"""One module per carrier; each exposes ``NAME`` and ``routes(sim)``.
+"""One package per carrier, each exposing ``CARRIER``: a :class:`.contract.Carrier`.
 
-Adding a carrier means adding its module to :data:`MODULES`; the app, the CLI and the
-contract tests pick it up from here.
+Adding a carrier means adding its package and its ``CARRIER`` to :data:`CARRIERS`; the app,
+the CLI and the contract tests pick it up from here, and mypy checks it against the contract.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from simulator.carriers import dhl, fedex, ups, usps
+from simulator.carriers.contract import Carrier
 
-__all__ = ["MODULES", "dhl", "fedex", "ups", "usps"]
+__all__ = ["CARRIERS", "Carrier", "dhl", "fedex", "ups", "usps"]
 
-MODULES: dict[str, ModuleType] = {m.NAME: m for m in (ups, fedex, usps, dhl)}
+_ALL: tuple[Carrier, ...] = (ups.CARRIER, fedex.CARRIER, usps.CARRIER, dhl.CARRIER)
+
+CARRIERS: dict[str, Carrier] = {c.name: c for c in _ALL}
+"""Every carrier by name, in the order their routes are matched."""

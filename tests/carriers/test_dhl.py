@@ -142,7 +142,7 @@ def test_key_rules_live_in_one_function(
 ) -> None:
     # A later "revoked key" rule plugs in here and nowhere else.
     _, client = sim_for(make_sim, bundled)
-    monkeypatch.setattr(dhl, "key_accepted", lambda sim, key: key != "revoked")
+    monkeypatch.setattr(dhl.api, "key_accepted", lambda sim, key: key != "revoked")
     assert track(client, DELIVERED["express10"], key="fine").status_code == 200
     assert_problem(track(client, DELIVERED["express10"], key="revoked"), 401, UNAUTHORIZED)
 

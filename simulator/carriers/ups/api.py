@@ -1,0 +1,300 @@
+"""UPS HTTP API: the OAuth token, the Track route, headers, error envelopes and the fault hooks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Scope
+
+from simulator import numbers, replay
+from simulator.carriers.common import (
+    basic_credentials,
+    bearer_tenant,
+    dumps,
+    form_body,
+    header,
+    raw,
+    respond,
+    tenant_for,
+    tenant_mismatch,
+)
+from simulator.carriers.ups.codes import NAME
+from simulator.carriers.ups.faults import _NOT_FOUND_LIES, _data_faults, faulty_body
+from simulator.carriers.ups.render import Options, not_found_body, render
+from simulator.engine import Simulation
+from simulator.faults import CLEAN
+from simulator.tokens import TokenError, bearer
+
+TOKEN_PATH = "/security/v1/oauth/token"
+"""At the host root, not under ``/api`` (N§1.1; the ``/api`` prefix 404s, UPS-ISS #26)."""
+
+TRACK_PATH = "/api/track/v1/details/{inquiryNumber}"
+"""SPEC path under the real base ``https://onlinetools.ups.com/api`` (N§1.1)."""
+
+TOKEN_LIFETIME = 14399
+"""Seconds; sent as the string ``"14399"`` (N§1.2)."""
+
+
+# --------------------------------------------------------------------------------- errors
+
+
+def error_body(code: str, message: str) -> bytes:
+    """The UPS error envelope every non-2xx carries (N§1.6)."""
+    return dumps({"response": {"errors": [{"code": code, "message": message}]}})
+
+
+# N§1.6 [obs]: bad, expired or missing bearer tokens.
+_INVALID_AUTH = error_body("250002", "Invalid Authentication Information.")
+# N§1.6 [obs: KAR-UPS]: structurally invalid inquiry numbers.
+_INVALID_NUMBER = error_body("TV1002", "Invalid inquiry number")
+# SPEC 404 "Tracking number information not found". The spec gives no code; TW0001 is the
+# code production uses for the same condition.
+_SPEC_NOT_FOUND = error_body("TW0001", "Tracking number information not found")
+# SPEC requires transId and transactionSrc but neither NOTES nor the spec says what production
+# answers without them, so the spec's 400 envelope; code and wording are ours.
+_MISSING_TRANS_ID = error_body("400", "Missing required header: transId")
+_MISSING_TRANS_SRC = error_body("400", "Missing required header: transactionSrc")
+# N§1.2 [obs: karrio #503]: unknown client id (also: no or unreadable Basic credentials,
+# wrong secret).
+_BAD_CLIENT = error_body("10401", "ClientId is Invalid")
+# OAUTH declares 400 "Invalid Request" without a code; 10400 follows the 10401 / 10429
+# pattern of the other token-gateway errors (N§1.2, N§1.6).
+_INVALID_REQUEST = error_body("10400", "Invalid Request")
+
+# Fault answers per (status, endpoint); the envelope is N§1.6's for every status. Where a
+# literal has no source the comment says so; messages otherwise are the observed bodies or
+# the spec's response descriptions.
+_FAULT_ERRORS: dict[tuple[int, str], bytes] = {
+    # N§1.6 [obs: KAR-UPS]: the 400 production sends a tracking request.
+    (400, "track"): _INVALID_NUMBER,
+    # OAUTH 400 "Invalid Request" (code: see _INVALID_REQUEST).
+    (400, "token"): _INVALID_REQUEST,
+    # N§1.6 [obs]: bad, expired or missing bearer, or an app without the Tracking product
+    # (N§6 item 3): 250002 for an expired token and for a revoked credential's token alike.
+    (401, "track"): _INVALID_AUTH,
+    # N§1.2 [obs: karrio #503]: the token endpoint's refusal of a client id.
+    (401, "token"): _BAD_CLIENT,
+    # SPEC / OAUTH 403 "Blocked Merchant"; the code is [unverified] (no source gives one;
+    # 10403 follows the gateway's 10400 / 10401 / 10429 pattern).
+    (403, "track"): error_body("10403", "Blocked Merchant"),
+    (403, "token"): error_body("10403", "Blocked Merchant"),
+    # SPEC 404 "Tracking number information not found" (see _SPEC_NOT_FOUND).
+    (404, "track"): _SPEC_NOT_FOUND,
+    # OAUTH declares no 404; code and message [unverified].
+    (404, "token"): error_body("10404", "Resource Not Found"),
+    # N§1.6, N§1.7 [obs: UPS-ISS #8, #123]: 10429 "Too Many Requests", no rate-limit
+    # headers. OAUTH names the token endpoint's 429 "Quota Limit Exceeded"; no body of it
+    # was observed, so the token endpoint sends the observed body too.
+    (429, "track"): error_body("10429", "Too Many Requests"),
+    (429, "token"): error_body("10429", "Too Many Requests"),
+}
+# N§1.6: 500 / 503 in the same envelope [spec]; the messages are the SPEC response
+# descriptions. Codes, and 502 / 504 entirely, are [unverified]: no source shows them.
+_SERVER_ERRORS: dict[int, bytes] = {
+    500: error_body("10500", "Internal server error"),
+    502: error_body("10502", "Bad Gateway"),
+    503: error_body("10503", "Resource is not available"),
+    504: error_body("10504", "Gateway Timeout"),
+}
+
+
+def fault_error_body(status: int, endpoint: str) -> bytes:
+    """The UPS body sent with a fault's HTTP status on the token or track endpoint."""
+    body = _FAULT_ERRORS.get((status, "token" if endpoint == "token" else "track"))
+    if body is None:
+        body = _SERVER_ERRORS.get(status) or error_body(str(status), "Error")
+    return body
+
+
+def error_response(
+    status: int, endpoint: str, retry_after: int | None, reason: str | None
+) -> Response:
+    """A fault's HTTP error in the UPS envelope; Retry-After only when the fault sets one.
+
+    ``reason`` ("expired" / "revoked") does not change the body: UPS answers both with
+    the same 401 per endpoint (N§1.6, N§1.2).
+    """
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return raw(fault_error_body(status, endpoint), status, headers)
+
+
+def replay_credential(scope: Scope) -> str | None:
+    """What a clean tracking answer depends on besides the URL and the clock: the bearer
+    token (transId and transactionSrc only need to be there). None: never replay."""
+    authorization, trans_id, trans_src = _track_headers(scope)
+    if authorization is None or not trans_id.strip() or not trans_src.strip():
+        return None
+    # Interned: every kept answer of one client shares one copy of its (long) bearer token.
+    return sys.intern(authorization)
+
+
+def _track_headers(scope: Scope) -> tuple[str | None, str, str]:
+    """Authorization, transId and transactionSrc (first of each; ASGI names are lower-case)
+    in one pass over the raw list: cheaper than three ``request.headers.get``."""
+    authorization: str | None = None
+    trans_id = trans_src = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif key == b"transid":
+            if trans_id is None:
+                trans_id = value.decode("latin-1")
+        elif key == b"transactionsrc" and trans_src is None:
+            trans_src = value.decode("latin-1")
+    return authorization, trans_id or "", trans_src or ""
+
+
+async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
+    """(tenant, tracking numbers) of a request as the handlers would name them; never raises.
+
+    Token endpoint: the ``/t/{tenant}`` prefix, else the tenant header, else the Basic
+    client id; no numbers. Tracking: the prefix, else the bearer token's tenant (the tenant
+    header when the token is bad), and the normalized inquiry number.
+    """
+    try:
+        scope = request.scope
+        authorization = header(scope, b"authorization")
+        if scope["path"].endswith(TOKEN_PATH):
+            credentials = basic_credentials(authorization)
+            return tenant_for(request, credentials[0] if credentials else ""), ()
+        sim: Simulation = scope["app"].state["sim"]
+        tenant = bearer_tenant(request, sim.tokens, NAME, authorization)
+        inquiry = scope.get("path_params", {}).get("inquiryNumber")
+        return tenant, (numbers.normalize(inquiry),) if inquiry else ()
+    except Exception:  # a fault hook must never be the reason a request fails
+        return "", ()
+
+
+def _flag(value: str | None) -> bool:
+    # SPEC: string flags, default "false".
+    return value is not None and value.strip().lower() == "true"
+
+
+_NO_OPTIONS = Options()
+_OPTIONS_BY_QUERY: dict[bytes, Options] = {}
+
+
+def _options(query: bytes) -> Options:
+    """The flags of a raw query string; clients repeat the same few, so parse each once."""
+    options = _OPTIONS_BY_QUERY.get(query)
+    if options is None:
+        if b"true" not in query.lower():
+            options = _NO_OPTIONS
+        else:
+            q = QueryParams(query)
+            options = Options(
+                _flag(q.get("returnSignature")),
+                _flag(q.get("returnPOD")),
+                _flag(q.get("returnMilestones")),
+            )
+        if len(_OPTIONS_BY_QUERY) >= 1024:
+            _OPTIONS_BY_QUERY.clear()
+        _OPTIONS_BY_QUERY[query] = options
+    return options
+
+
+# --------------------------------------------------------------------------------- routes
+
+
+def routes(sim: Simulation) -> list[Route]:
+    """The token and tracking endpoints at their real paths."""
+    spec_not_found = sim.settings.not_found == "spec"
+
+    async def token(request: Request) -> Response:
+        credentials = basic_credentials(request.headers.get("authorization"))
+        if credentials is None:
+            return raw(_BAD_CLIENT, 401)
+        client_id, secret = credentials
+        if not sim.accepts(NAME, client_id, secret):
+            return raw(_BAD_CLIENT, 401)
+        form = await form_body(request)
+        if form is None or form.get("grant_type") != "client_credentials":
+            return raw(_INVALID_REQUEST, 400)
+        tenant = tenant_for(request, client_id)
+        now = sim.clock.now(tenant)
+        access_token, _ = sim.tokens.issue(
+            carrier=NAME, client_id=client_id, tenant=tenant, now=now, lifetime=TOKEN_LIFETIME
+        )
+        # N§1.2: this field order, every value a string, issued_at in epoch milliseconds.
+        return respond(
+            {
+                "token_type": "Bearer",
+                "issued_at": str(int(now * 1000)),
+                "client_id": client_id,
+                "access_token": access_token,
+                "scope": "",
+                "expires_in": str(TOKEN_LIFETIME),
+                "refresh_count": "0",
+                "status": "approved",
+            }
+        )
+
+    async def track(request: Request) -> Response:
+        authorization, trans_id, trans_src = _track_headers(request.scope)
+        try:
+            claims = sim.tokens.decode(bearer(authorization), NAME)
+        except TokenError:
+            return raw(_INVALID_AUTH, 401)
+        if tenant_mismatch(request, claims):
+            return raw(_INVALID_AUTH, 401)
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
+        if now >= claims.expires_at:
+            return raw(_INVALID_AUTH, 401)
+        if not trans_id.strip():
+            return raw(_MISSING_TRANS_ID, 400)
+        if not trans_src.strip():
+            return raw(_MISSING_TRANS_SRC, 400)
+        inquiry: str = request.path_params["inquiryNumber"]
+        number = numbers.normalize(inquiry)
+        if not numbers.is_plausible(NAME, number):
+            return raw(_INVALID_NUMBER, 400)
+        shipment = sim.lookup(NAME, number, tenant)
+        count = shipment.visible_count(now) if shipment is not None else 0
+        if shipment is None or count == 0:
+            if spec_not_found:
+                return raw(_SPEC_NOT_FOUND, 404)
+            # Production echoes the number as sent (UPS-ISS #166 shows lower-case "xxxx").
+            return raw(dumps(not_found_body(inquiry)))
+        options = _options(request.scope["query_string"])
+        found = shipment
+        decision = _data_faults(request)
+        if decision is not CLEAN and (decision.quirks or decision.lies):
+            if decision.lies & _NOT_FOUND_LIES:
+                # N§1.6 / N§6 item 1: TW0001 even for numbers the website can track. One
+                # number per call, so mixed_results can only be this too; the warning
+                # replaces the whole answer, so no other quirk shows.
+                return raw(dumps(not_found_body(inquiry)))
+            return raw(
+                sim.rendered(
+                    (found.key, count, options, decision.quirks, decision.lies),
+                    lambda: faulty_body(found, count, options, decision),
+                )
+            )
+        key = (found.key, count, options)
+        body = sim.rendered(key, lambda: dumps(render(found, count, options)))
+        since, until = found.window(count)
+        # This answer holds for this credential and URL while the tenant's clock stays in
+        # [since, until) and the token is valid: the fault wrapper may replay it.
+        request.scope[replay.MARK] = (tenant, since, min(until, claims.expires_at), key)
+        return raw(body)
+
+    return [
+        Route(TOKEN_PATH, token, methods=["POST"]),
+        Route(TRACK_PATH, track, methods=["GET"]),
+    ]
+
+
+_METHOD_NOT_ALLOWED = error_body("405", "The requested method is not allowed for this resource.")
+"""The UPS gateway's 405 [spec: ups/UPSTrackAlert.yaml, the same API gateway's envelope]."""
+
+
+def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
+    """A 405 in the UPS envelope, the same on every UPS path."""
+    return raw(_METHOD_NOT_ALLOWED, 405, {"Allow": ", ".join(allowed)})

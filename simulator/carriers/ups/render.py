@@ -1,0 +1,283 @@
+"""UPS response bodies: the Track API's shipment, package, activity and delivery objects."""
+
+from __future__ import annotations
+
+import base64
+import html
+import struct
+import zlib
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from simulator.carriers.ups.codes import (
+    _KG_TO_LBS,
+    _NO_DELIVERY_KINDS,
+    _NO_DELIVERY_REASONS,
+    _RESCHEDULING_KINDS,
+    _SERVICES,
+    _TIMED_SERVICES,
+    STATUS_NAMES,
+    UpsStatus,
+    status_of,
+)
+from simulator.scenario import EventKind
+from simulator.timeline import Event, Party, Shipment, zone
+
+
+class Options(NamedTuple):
+    """The query flags that change a tracking body."""
+
+    signature: bool = False
+    pod: bool = False
+    milestones: bool = False
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+def _offset(local: datetime) -> str:
+    delta = local.utcoffset()
+    minutes = int(delta.total_seconds() // 60) if delta is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _activity(event: Event, status: UpsStatus) -> dict[str, Any]:
+    # Cities upper-case as in PM ("PARAMUS"); names and streets as the shipment has them.
+    place = event.place
+    location: dict[str, Any]
+    if event.kind is EventKind.label_created:
+        # PM: the label record carries only the country, no city and no SLIC.
+        location = {"address": {"countryCode": place.country, "country": place.country}}
+    else:
+        address: dict[str, str] = {"city": place.city.upper()}
+        if place.state:
+            address["stateProvince"] = place.state
+        address["countryCode"] = place.country
+        address["country"] = place.country
+        location = {"address": address, "slic": place.facility_id}
+    local = event.local
+    return {
+        "location": location,
+        "status": {
+            "type": status.type,
+            "description": status.description,
+            "code": status.code,
+            "statusCode": status.status_code,
+        },
+        "date": local.strftime("%Y%m%d"),
+        "time": local.strftime("%H%M%S"),
+        "gmtDate": event.at.strftime("%Y%m%d"),
+        "gmtOffset": _offset(local),
+        "gmtTime": event.at.strftime("%H:%M:%S"),
+    }
+
+
+def _delivery(
+    shipment: Shipment, visible: tuple[Event, ...], last: Event
+) -> tuple[list[dict[str, str]], dict[str, str] | None]:
+    """deliveryDate[] and deliveryTime: DEL once delivered, else SDD (or RDD after trouble).
+
+    ``shipment`` is the plan (its whole timeline), ``visible`` what the answer shows and
+    ``last`` its current (latest) event.
+    """
+    tz = zone(shipment.recipient.place.tz)
+    for event in reversed(visible):
+        if event.kind is EventKind.delivered:
+            local = event.local
+            return (
+                [{"type": "DEL", "date": local.strftime("%Y%m%d")}],
+                {"type": "DEL", "endTime": local.strftime("%H%M%S")},
+            )
+    if last.kind in _NO_DELIVERY_KINDS or (
+        last.kind is EventKind.exception and last.reason in _NO_DELIVERY_REASONS
+    ):
+        return [], None
+    if any(e.kind in _RESCHEDULING_KINDS for e in visible):
+        planned = next((e for e in shipment.events if e.kind is EventKind.delivered), None)
+        if planned is not None:
+            return [{"type": "RDD", "date": planned.local.strftime("%Y%m%d")}], {"type": "EOD"}
+    expected = shipment.expected_delivery
+    if expected is None:
+        return [], None
+    local = expected.astimezone(tz)
+    dates = [{"type": "SDD", "date": local.strftime("%Y%m%d")}]
+    if shipment.service in _TIMED_SERVICES:
+        # SPEC DeliveryTime: CMT (commit time) carries endTime; EOD carries none.
+        return dates, {"type": "CMT", "endTime": local.strftime("%H%M%S")}
+    return dates, {"type": "EOD"}
+
+
+def _package_address(kind: str, party: Party, *, shipper: bool) -> dict[str, Any]:
+    place = party.place
+    address: dict[str, str] = {}
+    if place.street:
+        address["addressLine1"] = place.street
+    address["city"] = place.city.upper()
+    if place.state:
+        address["stateProvince"] = place.state
+    if place.postal_code:
+        address["postalCode"] = place.postal_code
+    address["countryCode"] = place.country
+    address["country"] = place.country
+    entry: dict[str, Any] = {"type": kind}
+    if shipper and party.company:
+        entry["name"] = party.company
+        entry["attentionName"] = party.name
+    else:
+        entry["name"] = party.name
+    entry["address"] = address
+    return entry
+
+
+def _weight(shipment: Shipment) -> dict[str, str]:
+    # The shipper's unit: pounds from the US, kilograms elsewhere (N§1.4: LBS | KGS).
+    if shipment.shipper.place.country == "US":
+        return {"unitOfMeasurement": "LBS", "weight": f"{shipment.weight_kg * _KG_TO_LBS:.2f}"}
+    return {"unitOfMeasurement": "KGS", "weight": f"{shipment.weight_kg:.2f}"}
+
+
+def _milestones(statuses: list[UpsStatus]) -> list[dict[str, Any]]:
+    """Reached milestones, oldest first; a run of one category is one milestone.
+
+    SPEC: ``linkedActivity`` is the 0-based index (newest first) of the activity that
+    completed the milestone, ``category`` is present only in the COMPLETE state. Only
+    reached milestones are listed: the sources name no literal for a pending state.
+    """
+    out: list[dict[str, Any]] = []
+    last_category: str | None = None
+    newest = len(statuses) - 1
+    for i, status in enumerate(statuses):
+        if status.milestone is None:
+            continue
+        entry = {
+            "category": status.milestone,
+            "code": status.status_code,
+            "current": False,
+            "description": STATUS_NAMES[status.status_code],
+            "linkedActivity": str(newest - i),
+            "state": "COMPLETE",
+        }
+        if status.milestone == last_category:
+            out[-1] = entry
+        else:
+            out.append(entry)
+        last_category = status.milestone
+    if out:
+        out[-1]["current"] = True
+    return out
+
+
+def _png(width: int, height: int) -> bytes:
+    """A valid grayscale PNG with a diagonal stroke: the stand-in signature image."""
+    rows = b"".join(
+        b"\x00" + bytes(0 if abs(x * height - y * width) < width else 255 for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+SIGNATURE_IMAGE = base64.b64encode(_png(48, 16)).decode()
+"""Base64 of a small valid PNG, sent as ``deliveryInformation.signature.image``."""
+
+
+def _pod(shipment: Shipment, delivered: Event, service: str) -> str:
+    local = delivered.local
+    doc = (
+        "<html><head><title>Proof of Delivery</title></head><body>"
+        "<h1>Proof of Delivery</h1>"
+        f"<p>Tracking Number: {html.escape(shipment.number)}</p>"
+        f"<p>Service: {html.escape(service)}</p>"
+        f"<p>Delivered On: {local.strftime('%m/%d/%Y %I:%M %p')}</p>"
+        f"<p>Delivered To: {html.escape(shipment.recipient.place.city.upper())}, "
+        f"{html.escape(shipment.recipient.place.country)}</p>"
+        "<p>Left At: Front Door</p>"
+        f"<p>Received By: {html.escape(shipment.signer)}</p>"
+        "</body></html>"
+    )
+    return base64.b64encode(doc.encode()).decode()
+
+
+def render(
+    shipment: Shipment, count: int, options: Options, plan: Shipment | None = None
+) -> dict[str, Any]:
+    """The 200 body for a shipment showing its first ``count`` events (count >= 1).
+
+    Pure: depends only on the shipment, the count and the options, so the render cache
+    can keep the bytes. Events are printed in the list's order, newest (last) first, even
+    when quirks have made them unsorted; the current status is the latest event's.
+    ``plan`` is the unquirked shipment when ``shipment`` is a quirked copy, whose events
+    stop at the visible ones: delivery dates still come from the whole planned timeline.
+    """
+    visible = shipment.events[:count]
+    statuses = [status_of(e) for e in visible]
+    activity = [_activity(e, s) for e, s in zip(reversed(visible), reversed(statuses), strict=True)]
+    # The current status is the latest scan's: the last one, unless quirks have put the
+    # list out of order (ties go to the later position, so a clean timeline's last wins).
+    latest = max(range(count), key=lambda i: (visible[i].at, i)) if count > 1 else 0
+    current = statuses[latest]
+    name = STATUS_NAMES[current.status_code]
+    dates, time = _delivery(plan or shipment, visible, visible[latest])
+    service = _SERVICES[(shipment.service, shipment.international)]
+
+    package: dict[str, Any] = {"trackingNumber": shipment.number, "deliveryDate": dates}
+    if time is not None:
+        package["deliveryTime"] = time
+    package["activity"] = activity
+    # N§1.4: live currentStatus puts the 3-digit code in ``code`` (the spec example has the
+    # 2-char activity code there); statusCode repeats it.
+    package["currentStatus"] = {
+        "type": current.type,
+        "description": name,
+        "code": current.status_code,
+        "statusCode": current.status_code,
+        "simplifiedTextDescription": name,
+    }
+    package["statusCode"] = current.status_code
+    package["statusDescription"] = name
+    package["packageAddress"] = [
+        _package_address("ORIGIN", shipment.shipper, shipper=True),
+        _package_address("DESTINATION", shipment.recipient, shipper=False),
+    ]
+    package["weight"] = _weight(shipment)
+    package["service"] = service
+    delivered = next((e for e in reversed(visible) if e.kind is EventKind.delivered), None)
+    if delivered is not None:
+        info: dict[str, Any] = {"location": "Front Door", "receivedBy": shipment.signer}
+        if options.signature:
+            info["signature"] = {"image": SIGNATURE_IMAGE}
+        if options.pod:
+            info["pod"] = {"content": _pod(shipment, delivered, service["description"])}
+        package["deliveryInformation"] = info
+    if options.milestones:
+        package["milestones"] = _milestones(statuses)
+    package["packageCount"] = 1
+    return {
+        "trackResponse": {"shipment": [{"inquiryNumber": shipment.number, "package": [package]}]}
+    }
+
+
+def not_found_body(inquiry: str) -> dict[str, Any]:
+    """Production's answer for an unknown number: a shipment with only a warning (N§1.6)."""
+    return {
+        "trackResponse": {
+            "shipment": [
+                {
+                    "inquiryNumber": inquiry,
+                    "warnings": [{"code": "TW0001", "message": "Tracking Information Not Found"}],
+                }
+            ]
+        }
+    }
