@@ -2,7 +2,7 @@
 
 Recording is cheap (one small object appended to a ring buffer on the request path); who
 the tenant was and which numbers were asked are worked out when someone reads the
-journal, by the carrier module's own ``describe``. Secrets are redacted on the way out,
+journal, by the carrier's own ``describe``. Secrets are redacted on the way out,
 never stored in a readable form in answers.
 """
 

@@ -8,7 +8,7 @@ repeat request then costs a table lookup, a read of its credential and a clock r
 before the router runs.
 
 An answer is replayed only while everything it depends on is unchanged: the same URL and
-credential (the carrier module says what the credential is), the tenant's clock inside the
+credential (the carrier says what the credential is), the tenant's clock inside the
 span, the body still cached, and neither the simulation's state (:attr:`Simulation.stamp`)
 nor the faults in force (:attr:`FaultRegistry.version`) changed since.
 """

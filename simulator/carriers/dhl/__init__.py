@@ -120,3 +120,4 @@ class Dhl:
 
 
 CARRIER = Dhl()
+"""The package as the registry in :mod:`simulator.carriers` holds it."""

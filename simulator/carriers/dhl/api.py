@@ -20,11 +20,17 @@ from starlette.types import Scope
 
 from simulator import faulting, numbers, replay
 from simulator.carriers.common import TENANT_HEADER, dumps, header, raw, tenant_for
-from simulator.carriers.dhl.codes import _FULL_DATA_SERVICES, NAME, PATH, REQUEST_SERVICES
-from simulator.carriers.dhl.faults import _EMPTY_BODY, ERROR_LIES, render_faulted
+from simulator.carriers.dhl.codes import NAME, PATH, REQUEST_SERVICES
+from simulator.carriers.dhl.faults import EMPTY_ANSWER, ERROR_LIES, render_faulted
 from simulator.carriers.dhl.render import render, service_of
 from simulator.engine import Simulation
 from simulator.timeline import Shipment
+
+_EMPTY_BODY = dumps(EMPTY_ANSWER)
+
+
+_FULL_DATA_SERVICES = frozenset({"parcel-de", "parcel-nl"})
+"""Units that show the full data set only with a matching ``recipientPostalCode`` [spec]."""
 
 API_KEY_HEADER = "dhl-api-key"
 """``DHL-API-Key`` [spec: securitySchemes.ApiKeyAuth]; header names are case-insensitive."""

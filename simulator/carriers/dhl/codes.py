@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
-from simulator.scenario import EventKind, ExceptionReason, Service
+from simulator.scenario import EventKind, ExceptionReason
 
 NAME = "dhl"
 
@@ -128,10 +126,6 @@ EXCEPTION_TEXTS: dict[ExceptionReason, Text] = {
     ),
 }  # fmt: skip
 
-_TERMINAL_KINDS = frozenset(
-    {EventKind.delivered, EventKind.returned_to_sender, EventKind.cancelled}
-)
-_TERMINAL_REASONS = frozenset({ExceptionReason.lost, ExceptionReason.damaged})
 
 # --------------------------------------------------------------------------------------------
 # Services, products, locations
@@ -143,45 +137,5 @@ REQUEST_SERVICES: frozenset[str] = frozenset(
 )  # fmt: skip
 """The ``service`` query parameter's enum [spec: components.parameters.service]."""
 
-_SERVICE_BY_FORMAT = {"express10": "express", "express11": "express", "sscc20": "parcel-de",
-                      "s10": "post-de"}  # fmt: skip
-"""NOTES §4.7: Express waybills, Parcel DE ``00`` + SSCC-18, Post DE UPU S10."""
-
-# For declared numbers of a format numbers.py does not check (NOTES §4.7): the business unit
-# that issues numbers of that shape.
-_SERVICE_BY_SHAPE: tuple[tuple[Any, str], ...] = (
-    (re.compile(r"(?:JJD|JD|JVGL)[0-9A-Z]+", re.ASCII).fullmatch, "express"),
-    (re.compile(r"[0-9]{10,11}", re.ASCII).fullmatch, "express"),
-    (re.compile(r"(?:00[0-9]{18}|[0-9]{12})", re.ASCII).fullmatch, "parcel-de"),
-    (re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}", re.ASCII).fullmatch, "post-de"),
-    (re.compile(r"(?:GM|LX|RX|UV|CN|SG|TH|IN|HK|MY)[0-9A-Z]{10,39}", re.ASCII).fullmatch,
-     "ecommerce"),
-    (re.compile(r"[0-9]{14}", re.ASCII).fullmatch, "ecommerce"),
-)  # fmt: skip
-
-_EXPRESS_PRODUCTS = {
-    Service.express: "EXPRESS WORLDWIDE",
-    Service.priority: "EXPRESS 12:00",
-    Service.ground: "ECONOMY SELECT",
-    Service.economy: "ECONOMY SELECT",
-}
-"""DHL Express product names as the API prints them [obs: "EXPRESS 12:00" in integrator
-docs, "Economy Select"/"Express Worldwide" in integrator rate tables; not in NOTES]."""
-
-_PRODUCT_BY_SERVICE = {"parcel-de": "DHL PAKET (parcel)"}
-"""[obs] parcel-de product name from a live response; other units use the spec's example."""
-
-_UNKNOWN_PRODUCT = "UNKNOWN - Product unknown"  # [spec] Product example
-
-_EXPRESS_ORGANIZATION = "EXPRESS"  # [spec] Organization example
-
-_FULL_DATA_SERVICES = frozenset({"parcel-de", "parcel-nl"})
-"""Units that show the full data set only with a matching ``recipientPostalCode`` [spec]."""
-
-# Express prints "CITY - COUNTRY" with DHL's own country labels [obs: "CINCINNATI HUB - USA",
-# "AMSTERDAM - NETHERLANDS, THE"]; other countries use their upper-cased English name.
-_EXPRESS_COUNTRY = {"US": "USA", "NL": "NETHERLANDS, THE"}
-
-_NAME_NOISE = frozenset({"MD", "DDS", "PHD", "DVM", "JR", "SR", "II", "III", "IV", "V"})
 
 PROOF_DOCUMENT_URL = "https://webpod.dhl.com/webPOD/DHLePODRequest"  # [spec] example

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from simulator import numbers, quirks
-from simulator.carriers.common import dumps
 from simulator.carriers.dhl.codes import NAME
 from simulator.carriers.dhl.render import render
 from simulator.faults import Decision
@@ -23,7 +22,6 @@ ERROR_LIES = frozenset({"ok_with_error", "mixed_results"})
 """Lies answered with a 200 that holds no shipment."""
 
 EMPTY_ANSWER: dict[str, Any] = {"shipments": []}
-_EMPTY_BODY = dumps(EMPTY_ANSWER)
 
 UNDOCUMENTED_STATUS_CODE = "in-customs"
 """[unverified] A statusCode outside the spec's enum (NOTES §4.4). No source shows which value

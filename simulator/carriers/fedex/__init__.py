@@ -94,3 +94,4 @@ class Fedex:
 
 
 CARRIER = Fedex()
+"""The package as the registry in :mod:`simulator.carriers` holds it."""

@@ -199,14 +199,6 @@ READY_FOR_PICKUP_STATUS = ("HL", "HL", "Ready for pickup")
 """[obs: FX-SBX 843119172384577] an HP scan shows in ``latestStatusDetail`` as code HL,
 derived HL, "Ready for pickup" — the latest status is not a copy of the newest scan here."""
 
-_AT_THE_DOOR = frozenset(
-    {ExceptionReason.recipient_unavailable, ExceptionReason.refused, ExceptionReason.address}
-)
-_TERMINAL_KINDS = frozenset(
-    {EventKind.delivered, EventKind.returned_to_sender, EventKind.cancelled}
-)
-_TERMINAL_REASONS = frozenset({ExceptionReason.lost, ExceptionReason.damaged})
-_DOORSTEP = frozenset({"CUSTOMER", "DELIVERY_LOCATION"})
 
 SERVICE_DETAILS: dict[Service, dict[str, str]] = {
     # [obs: FX-SBX] FEDEX_GROUND "FedEx Ground" "FG".
@@ -253,5 +245,3 @@ NO_DATE_COMMIT = {
 
 SHIP_DATE_OFFSET = "-06:00"
 """[obs] SHIP is stamped at midnight -06:00 wherever the parcel is (NOTES §2.4)."""
-
-_LB_PER_KG = 2.20462

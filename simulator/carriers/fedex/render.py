@@ -6,11 +6,6 @@ from datetime import date
 from typing import Any
 
 from simulator.carriers.fedex.codes import (
-    _AT_THE_DOOR,
-    _DOORSTEP,
-    _LB_PER_KG,
-    _TERMINAL_KINDS,
-    _TERMINAL_REASONS,
     ARRIVED_AT_DESTINATION,
     DELIVERY_OPTIONS,
     EVENT_CODES,
@@ -26,8 +21,22 @@ from simulator.carriers.fedex.codes import (
     Code,
     Error,
 )
-from simulator.scenario import EventKind
+from simulator.scenario import EventKind, ExceptionReason
 from simulator.timeline import Event, Place, Shipment, seed_int
+
+_AT_THE_DOOR = frozenset(
+    {ExceptionReason.recipient_unavailable, ExceptionReason.refused, ExceptionReason.address}
+)
+
+_TERMINAL_KINDS = frozenset(
+    {EventKind.delivered, EventKind.returned_to_sender, EventKind.cancelled}
+)
+
+_TERMINAL_REASONS = frozenset({ExceptionReason.lost, ExceptionReason.damaged})
+
+_DOORSTEP = frozenset({"CUSTOMER", "DELIVERY_LOCATION"})
+
+_LB_PER_KG = 2.20462
 
 # --------------------------------------------------------------------------------------------
 # Rendering (pure: shipment, visible count, options -> JSON value)

@@ -65,3 +65,4 @@ class Ups:
 
 
 CARRIER = Ups()
+"""The package as the registry in :mod:`simulator.carriers` holds it."""

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from simulator import numbers, replay
+from simulator import faulting, numbers, replay
 from simulator.carriers.common import (
     basic_credentials,
     bearer_tenant,
@@ -24,11 +24,29 @@ from simulator.carriers.common import (
     tenant_mismatch,
 )
 from simulator.carriers.ups.codes import NAME
-from simulator.carriers.ups.faults import _NOT_FOUND_LIES, _data_faults, faulty_body
+from simulator.carriers.ups.faults import faulty_body
 from simulator.carriers.ups.render import Options, not_found_body, render
 from simulator.engine import Simulation
-from simulator.faults import CLEAN
+from simulator.faults import CLEAN, Decision
 from simulator.tokens import TokenError, bearer
+
+# Lies that replace the whole answer with production's not-found form.
+_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
+
+
+def _data_faults(request: Request) -> Decision:
+    """The data faults of a request; on the clean path one dict lookup.
+
+    ``faulting.data_faults`` reads ``request.state``, whose miss costs building a
+    ``State`` and raising an AttributeError (about 3 µs, 40 % of this handler's clean
+    path in-process). ``request.state`` stores into ``scope["state"]``, so the key is
+    looked up there first and the official accessor is used only when it is set.
+    """
+    state = request.scope.get("state")
+    if not state or "faults" not in state:
+        return CLEAN
+    return faulting.data_faults(request)
+
 
 TOKEN_PATH = "/security/v1/oauth/token"
 """At the host root, not under ``/api`` (N§1.1; the ``/api`` prefix 404s, UPS-ISS #26)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.scenario import EventKind, ExceptionReason, Service
+from simulator.scenario import EventKind, ExceptionReason
 from simulator.timeline import Event
 
 NAME = "ups"
@@ -142,31 +142,6 @@ REASON_STATUS: dict[ExceptionReason, UpsStatus] = {
         "The receiver was not available at the time of the delivery attempt.", "UPDATE"),
 }
 # fmt: on
-
-# Service level -> the ``service`` object.  Only UPS Ground has a code pair in the sources
-# (SPEC example: code 518, levelCode 011); the other names are the product names of the
-# N§1.9 test-number table, printed without codes rather than with invented ones. No source
-# names a cross-border economy product, so international economy prints UPS Ground.
-_SERVICES: dict[tuple[Service, bool], dict[str, str]] = {
-    (Service.ground, False): {"code": "518", "description": "UPS Ground", "levelCode": "011"},
-    (Service.ground, True): {"code": "518", "description": "UPS Ground", "levelCode": "011"},
-    (Service.express, False): {"description": "UPS Next Day Air Saver"},
-    (Service.express, True): {"description": "UPS Worldwide Express"},
-    (Service.priority, False): {"description": "UPS 2nd Day Air"},
-    (Service.priority, True): {"description": "UPS Worldwide Express"},
-    (Service.economy, False): {"description": "UPS SurePost"},
-    (Service.economy, True): {"description": "UPS Ground"},
-}
-
-_TIMED_SERVICES = frozenset({Service.express, Service.priority})
-_NO_DELIVERY_KINDS = frozenset({EventKind.cancelled, EventKind.returned_to_sender})
-_NO_DELIVERY_REASONS = frozenset(
-    {ExceptionReason.lost, ExceptionReason.damaged, ExceptionReason.refused}
-)
-_RESCHEDULING_KINDS = frozenset(
-    {EventKind.exception, EventKind.address_corrected, EventKind.delivery_attempted}
-)
-_KG_TO_LBS = 2.20462
 
 
 def status_of(event: Event) -> UpsStatus:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.requests import Request
-
-from simulator import faulting, numbers, quirks
+from simulator import numbers, quirks
 from simulator.carriers.common import (
     dumps,
 )
 from simulator.carriers.ups.render import Options, render
-from simulator.faults import CLEAN, Decision
+from simulator.faults import Decision
 from simulator.timeline import Shipment
 
 # ---------------------------------------------------------------------------- data faults
@@ -35,8 +33,6 @@ _WRONG_OFFSET_ALT = "-05:00"
 # trailing spaces ("DELIVERED ", N§1.4); a padded number in live data is [unverified].
 PADDED_WIDTH = 34
 
-# Lies that replace the whole answer with production's not-found form.
-_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
 
 _1Z = re.compile(r"1Z[0-9A-Z]{15}[0-9]", re.ASCII).fullmatch
 
@@ -138,17 +134,3 @@ def faulty_body(shipment: Shipment, count: int, options: Options, decision: Deci
     shown, shown_count = quirks.apply(shipment, count, decision.quirks)
     body = render(shown, shown_count, options, plan=shipment)
     return dumps(apply_format_faults(body, decision.quirks, decision.lies))
-
-
-def _data_faults(request: Request) -> Decision:
-    """The data faults of a request; on the clean path one dict lookup.
-
-    ``faulting.data_faults`` reads ``request.state``, whose miss costs building a
-    ``State`` and raising an AttributeError (about 3 µs, 40 % of this handler's clean
-    path in-process). ``request.state`` stores into ``scope["state"]``, so the key is
-    looked up there first and the official accessor is used only when it is set.
-    """
-    state = request.scope.get("state")
-    if not state or "faults" not in state:
-        return CLEAN
-    return faulting.data_faults(request)

@@ -10,18 +10,41 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from simulator.carriers.ups.codes import (
-    _KG_TO_LBS,
-    _NO_DELIVERY_KINDS,
-    _NO_DELIVERY_REASONS,
-    _RESCHEDULING_KINDS,
-    _SERVICES,
-    _TIMED_SERVICES,
     STATUS_NAMES,
     UpsStatus,
     status_of,
 )
-from simulator.scenario import EventKind
+from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Party, Shipment, zone
+
+# Service level -> the ``service`` object.  Only UPS Ground has a code pair in the sources
+# (SPEC example: code 518, levelCode 011); the other names are the product names of the
+# N§1.9 test-number table, printed without codes rather than with invented ones. No source
+# names a cross-border economy product, so international economy prints UPS Ground.
+_SERVICES: dict[tuple[Service, bool], dict[str, str]] = {
+    (Service.ground, False): {"code": "518", "description": "UPS Ground", "levelCode": "011"},
+    (Service.ground, True): {"code": "518", "description": "UPS Ground", "levelCode": "011"},
+    (Service.express, False): {"description": "UPS Next Day Air Saver"},
+    (Service.express, True): {"description": "UPS Worldwide Express"},
+    (Service.priority, False): {"description": "UPS 2nd Day Air"},
+    (Service.priority, True): {"description": "UPS Worldwide Express"},
+    (Service.economy, False): {"description": "UPS SurePost"},
+    (Service.economy, True): {"description": "UPS Ground"},
+}
+
+_TIMED_SERVICES = frozenset({Service.express, Service.priority})
+
+_NO_DELIVERY_KINDS = frozenset({EventKind.cancelled, EventKind.returned_to_sender})
+
+_NO_DELIVERY_REASONS = frozenset(
+    {ExceptionReason.lost, ExceptionReason.damaged, ExceptionReason.refused}
+)
+
+_RESCHEDULING_KINDS = frozenset(
+    {EventKind.exception, EventKind.address_corrected, EventKind.delivery_attempted}
+)
+
+_KG_TO_LBS = 2.20462
 
 
 class Options(NamedTuple):

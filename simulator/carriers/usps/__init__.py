@@ -123,3 +123,4 @@ class Usps:
 
 
 CARRIER = Usps()
+"""The package as the registry in :mod:`simulator.carriers` holds it."""

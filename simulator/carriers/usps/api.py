@@ -35,17 +35,20 @@ from simulator.carriers.common import (
 )
 from simulator.carriers.usps.codes import NAME
 from simulator.carriers.usps.faults import (
-    _NOT_FOUND_LIES,
-    _faulted_timeline,
     distort_detail,
     distort_summary,
     distort_v3r2,
+    faulted_timeline,
 )
 from simulator.carriers.usps.render import render_detail, render_summary, render_v3r2
 from simulator.engine import Simulation
 from simulator.faults import Decision
 from simulator.timeline import Shipment
 from simulator.tokens import TokenError, bearer
+
+_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
+"""Lies that answer found numbers with USPS's not-found form."""
+
 
 TOKEN_PATH = "/oauth2/v3/token"
 TRACK_PATH = "/tracking/v3/tracking/{trackingNumber}"
@@ -531,7 +534,7 @@ def routes(sim: Simulation) -> list[Route]:
         if lies & _NOT_FOUND_LIES:
             # One number: its error, as production words it, inside a 200 [unverified].
             return raw(not_found_v3("150001", spec_not_found))
-        shown, shown_count = _faulted_timeline(shipment, count, decision)
+        shown, shown_count = faulted_timeline(shipment, count, decision)
         detailed = mode == "DETAIL"
 
         def render() -> bytes:
@@ -578,7 +581,7 @@ def routes(sim: Simulation) -> list[Route]:
         return raw(b"[" + b",".join(parts) + b"]", status)
 
     def faulted_item(shipment: Shipment, count: int, multi: bool, decision: Decision) -> bytes:
-        shown, shown_count = _faulted_timeline(shipment, count, decision)
+        shown, shown_count = faulted_timeline(shipment, count, decision)
         wanted = decision.quirks
         return sim.rendered(
             (shown.key, shown_count, "v3r2", multi, wanted, decision.lies),

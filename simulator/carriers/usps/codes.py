@@ -274,19 +274,6 @@ def scan_for(shipment: Shipment, index: int) -> Scan:
     return SCANS[kind]
 
 
-# After these the promised date no longer applies, so the body drops it (live bodies of
-# delivered items carry no expectedDeliveryTimeStamp [obs: KAR-USPS, USPS-FIX]; the rest
-# [unverified]).
-_TERMINAL_KINDS = frozenset(
-    {
-        EventKind.delivered,
-        EventKind.returned_to_sender,
-        EventKind.cancelled,
-        EventKind.available_for_pickup,
-    }
-)
-_TERMINAL_REASONS = frozenset({ExceptionReason.lost, ExceptionReason.damaged})
-
 # --------------------------------------------------------------------------------------------
 # Mail classes (Service level -> USPS product)
 # --------------------------------------------------------------------------------------------

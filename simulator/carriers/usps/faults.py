@@ -14,8 +14,6 @@ from simulator.timeline import Shipment
 # Data faults: USPS-format quirks and lies (simulator.faulting.data_faults)
 # --------------------------------------------------------------------------------------------
 
-_NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
-"""Lies that answer found numbers with USPS's not-found form."""
 
 UNKNOWN_EVENT_CODE = "ZZ"
 """``unknown_codes``: an ``eventCode`` on no list of NOTES §3.5 (Pub 199 scan codes)
@@ -74,12 +72,6 @@ def _next_char(c: str) -> str:
 def relabelled(shipment: Shipment, number: str) -> Shipment:
     """The same parcel's timeline under another number (whose mail-piece id follows it)."""
     return Shipment(shipment.variant, shipment.carrier, number, shipment.t0)
-
-
-def _faulted_timeline(shipment: Shipment, count: int, decision: Decision) -> tuple[Shipment, int]:
-    if "wrong_number" in decision.lies:
-        shipment = relabelled(shipment, other_number(shipment.number))
-    return quirks.apply(shipment, count, decision.quirks)
 
 
 def padded_number(shipment: Shipment, number: str) -> str:
@@ -202,3 +194,10 @@ def distort_v3r2(
         item.pop("servicesEligibility", None)
     item["trackingNumber"] = _shown_number(shipment, wanted)
     return item
+
+
+def faulted_timeline(shipment: Shipment, count: int, decision: Decision) -> tuple[Shipment, int]:
+    """The timeline a faulted answer shows: relabelled for ``wrong_number``, then quirked."""
+    if "wrong_number" in decision.lies:
+        shipment = relabelled(shipment, other_number(shipment.number))
+    return quirks.apply(shipment, count, decision.quirks)

@@ -9,8 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from simulator.carriers.usps.codes import (
-    _TERMINAL_KINDS,
-    _TERMINAL_REASONS,
     MAIL_CLASSES,
     MAIL_TYPE_V3,
     MAIL_TYPE_V3R2,
@@ -20,8 +18,22 @@ from simulator.carriers.usps.codes import (
     role_of,
     scan_for,
 )
-from simulator.scenario import EventKind
+from simulator.scenario import EventKind, ExceptionReason
 from simulator.timeline import Event, Place, Shipment, seed_int
+
+# After these the promised date no longer applies, so the body drops it (live bodies of
+# delivered items carry no expectedDeliveryTimeStamp [obs: KAR-USPS, USPS-FIX]; the rest
+# [unverified]).
+_TERMINAL_KINDS = frozenset(
+    {
+        EventKind.delivered,
+        EventKind.returned_to_sender,
+        EventKind.cancelled,
+        EventKind.available_for_pickup,
+    }
+)
+
+_TERMINAL_REASONS = frozenset({ExceptionReason.lost, ExceptionReason.damaged})
 
 # --------------------------------------------------------------------------------------------
 # Formatting
