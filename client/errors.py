@@ -14,10 +14,17 @@ wrong underneath (httpx errors are translated in :mod:`client.transport`, and no
     ├── MalformedResponse         the answer could not be understood (not JSON, wrong shape)
     ├── RateLimited               HTTP 429 after the retries: .retry_after     ┐
     ├── CarrierUnavailable        5xx, refused/reset connection, empty reply   ├ transient
-    └── Timeout                   connect/read timeout, or the call's deadline ┘
+    ├── Timeout                   connect/read timeout, or the call's deadline ┘
+    └── PushRejected              a carrier push (webhook delivery) that must not be used
+        ├── InvalidSignature      signature or credential missing or wrong
+        ├── ReplayedPush          a delivery seen before, or signed too long ago
+        └── MalformedPush         not the carrier's push shape (not JSON, no number…)
 
 ``transient`` is True on the last three: trying again later may succeed. The retry policy
 already retried them within its limits before the caller sees one.
+
+A push receiver (:mod:`client.push`) raises only ``PushRejected`` errors (and
+``ConfigurationError`` when it lacks the secret to check a carrier's signature).
 
 ``str(error)`` reads "<what happened> (<carrier> <number>): <what to do>".
 """
@@ -36,9 +43,13 @@ __all__ = [
     "CarrierUnavailable",
     "ConfigurationError",
     "InvalidNumber",
+    "InvalidSignature",
+    "MalformedPush",
     "MalformedResponse",
     "NotFound",
+    "PushRejected",
     "RateLimited",
+    "ReplayedPush",
     "RequestRejected",
     "Timeout",
     "TrackingError",
@@ -202,3 +213,61 @@ class Timeout(TrackingError):
 
     transient = True
     default_hint = "try again later, or raise the timeout / deadline if the carrier is slow"
+
+
+class PushRejected(TrackingError):
+    """A push delivery the receiver refused; ``answer_status`` is what to answer the carrier."""
+
+    default_hint = "the delivery was not used; see the message for why"
+
+    @property
+    def answer_status(self) -> int:
+        """The HTTP status a receiver answers the carrier with for this error."""
+        return 400
+
+
+class InvalidSignature(PushRejected):
+    """The push's signature or credential is missing or does not match the shared secret."""
+
+    default_hint = (
+        "check that the receiver has the secret the subscription was made with (UPS "
+        "credential or OAuth client, FedEx security token, USPS secret, DHL header and token)"
+    )
+
+    @property
+    def answer_status(self) -> int:
+        """401: the sender could not prove it is the carrier."""
+        return 401
+
+
+class ReplayedPush(PushRejected):
+    """The push was accepted before (``duplicate``), or was signed outside the time window."""
+
+    default_hint = "the carrier or someone else sent this delivery again; it was not used twice"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        duplicate: bool,
+        carrier: Carrier | None = None,
+        number: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, carrier=carrier, number=number, hint=hint)
+        self.duplicate = duplicate
+        """True for a delivery already accepted; False for one signed too long ago."""
+
+    @property
+    def answer_status(self) -> int:
+        """200 for a duplicate (the carrier must stop resending it), 401 for a stale one."""
+        return 200 if self.duplicate else 401
+
+
+class MalformedPush(PushRejected):
+    """The push body is not the carrier's push shape: not JSON, or no shipment in it."""
+
+    default_hint = (
+        "the carrier sent a body the receiver cannot read; it was not used (report it if a "
+        "real carrier sends it)"
+    )
