@@ -7,6 +7,9 @@ off; ``-p simulator.pytest_plugin`` where carriersim is importable but not insta
     carriersim  (or sim)  function  a fresh tenant on that server and a handle on it
     carriersim_settings   session   Settings of a started server; override in a conftest
     carriersim_scenarios  session   scenario files or folders it serves; override likewise
+    carriersim_webhook    function  an inbox on a recording webhook server: point a push
+                                    subscription at ``.url``, steer ``.respond``/``.hang``,
+                                    read ``.wait_for(n)`` (server: carriersim_webhook_server)
 
     @pytest.mark.carriersim(scenario=..., carrier=..., start=..., faults=[...], freeze=...)
 
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     import httpx
 
     from simulator.server import ServerThread
+    from simulator.webhook_recorder import Inbox, WebhookServer
 
 CARRIERS = ("ups", "fedex", "usps", "dhl")
 URL_ENV = "CARRIERSIM_URL"
@@ -50,6 +54,7 @@ SECRET = "carriersim"
 
 _MARKER_FIELDS = ("scenario", "carrier", "start", "seed", "faults", "freeze")
 _HANDLE = pytest.StashKey["Carriersim"]()
+_INBOX = pytest.StashKey["Inbox"]()
 _RUN = pytest.StashKey["_Run"]()
 
 
@@ -735,6 +740,29 @@ def _carriersim_marker(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("carriersim")
 
 
+@pytest.fixture(scope="session")
+def carriersim_webhook_server() -> Iterator[WebhookServer]:
+    """A recording webhook server on a free loopback port (one per xdist worker)."""
+    from simulator.webhook_recorder import WebhookServer
+
+    with WebhookServer() as server:
+        yield server
+
+
+@pytest.fixture
+def carriersim_webhook(
+    request: pytest.FixtureRequest, carriersim_webhook_server: WebhookServer
+) -> Iterator[Inbox]:
+    """An inbox of this test's own on the webhook server: every delivery to ``.url`` (and
+    below it) is recorded and answered as ``.respond``/``.hang`` said (200 by default)."""
+    inbox = carriersim_webhook_server.inbox(request.node.name)
+    request.node.stash[_INBOX] = inbox
+    try:
+        yield inbox
+    finally:
+        carriersim_webhook_server.drop(inbox)
+
+
 # ------------------------------------------------------------------------------- reports
 
 
@@ -751,4 +779,13 @@ def pytest_runtest_makereport(
         except Exception as exc:  # the report must not hide the test's own failure
             text = f"tenant {handle.tenant}: the journal could not be read ({exc!r})"
         report.sections.append(("carriersim: journal of this test's tenant", text))
+    inbox = item.stash.get(_INBOX, None)
+    if inbox is not None and report.failed and report.when == "call":
+        lines = [
+            f"{d.received_at:%H:%M:%S.%f} {d.method} {d.path} → {d.status}"
+            f"{f' after {d.delay:g} s' if d.delay else ''} ({len(d.body)} bytes)"
+            for d in inbox.deliveries
+        ]
+        text = "\n".join(lines) or "no delivery arrived"
+        report.sections.append((f"carriersim: webhook deliveries to {inbox.url}", text))
     return report
