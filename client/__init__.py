@@ -8,6 +8,7 @@ simulator render and the client parse compare two independent implementations.
 - :mod:`client.errors` — the one exception tree.
 - :func:`detect` — which carrier a number belongs to.
 - :class:`RetryPolicy` — what is retried and for how long (``for_testing()`` has no waits).
+- :mod:`client.push` — carrier pushes (webhooks) verified and read into the same model.
 """
 
 from client.api import AsyncTrackingClient, CarrierSettings, TrackingClient
@@ -19,9 +20,13 @@ from client.errors import (
     CarrierUnavailable,
     ConfigurationError,
     InvalidNumber,
+    InvalidSignature,
+    MalformedPush,
     MalformedResponse,
     NotFound,
+    PushRejected,
     RateLimited,
+    ReplayedPush,
     RequestRejected,
     Timeout,
     TrackingError,
@@ -50,12 +55,16 @@ __all__ = [
     "Event",
     "ExceptionReason",
     "InvalidNumber",
+    "InvalidSignature",
     "Location",
+    "MalformedPush",
     "MalformedResponse",
     "NotFound",
     "Outcome",
+    "PushRejected",
     "RateLimited",
     "RawJSON",
+    "ReplayedPush",
     "RequestRejected",
     "RetryPolicy",
     "Status",

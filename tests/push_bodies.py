@@ -45,6 +45,12 @@ UPS_USER_AGENT = "UPSPubSubTrackingService"
 USPS_SECRET = "MySecretKeyPhraseIs32BytesLength"
 """The 32-character secret of the spec's own subscription examples."""
 
+UPS_CREDENTIAL = "opaque-credential-7"
+"""A v1 ``destination.credential`` (the spec calls it an opaque string)."""
+FEDEX_SECURITY_TOKEN = "fedex-security-token"
+DHL_HEADER, DHL_TOKEN = "X-Hook-Token", "dhl-token-1"
+"""A ``hook.authentication`` header name and token, as a DHL subscriber might choose."""
+
 DHL_BASE = "https://api-eu.dhl.com/tracking/push/v1"
 
 

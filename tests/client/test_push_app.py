@@ -25,9 +25,9 @@ from client.push import (
 from simulator.server import ServerThread
 from tests import push_bodies as pb
 
-CREDENTIAL = "opaque-credential-7"
-FEDEX_TOKEN = "fedex-security-token"
-DHL = DhlPushAuth(header="X-Hook-Token", token="dhl-token-1")
+CREDENTIAL = pb.UPS_CREDENTIAL
+FEDEX_TOKEN = pb.FEDEX_SECURITY_TOKEN
+DHL = DhlPushAuth(pb.DHL_HEADER, pb.DHL_TOKEN)
 
 
 class Inbox:

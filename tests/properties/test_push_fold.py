@@ -34,7 +34,7 @@ from tests import push_bodies as pb
 
 UPS_NUMBER = "1ZABCXYZ0112346789"
 USPS_NUMBER = "9400112345678945613221"  # the spec's own subscription example
-CREDENTIAL = "opaque-credential-7"
+CREDENTIAL = pb.UPS_CREDENTIAL
 START = datetime(2024, 4, 22, 4, 0, tzinfo=UTC)
 
 UPS_TEMPLATES = [
