@@ -43,8 +43,8 @@ class PushState:
 
     latest: TrackingResult
     """The result of the update with the newest scan (its status is the current one)."""
-    events: tuple[Event, ...]
-    """Every event any update carried, deduplicated, oldest first."""
+    known: tuple[Event, ...]
+    """Every event any update carried, deduplicated, in a fixed order (not by time)."""
 
     @classmethod
     def of(cls, update: PushUpdate | TrackingResult) -> PushState:
@@ -62,10 +62,27 @@ class PushState:
                 f"the state of {self.latest.carrier.value} {self.latest.number}"
             )
         latest = result if _rank(result) > _rank(self.latest) else self.latest
-        seen = {_event_key(e): e for e in self.events}
+        seen = {_event_key(e): e for e in self.known}
         for e in result.events:
             seen.setdefault(_event_key(e), e)
         return PushState(latest, tuple(seen[k] for k in sorted(seen)))
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event, oldest first: the latest update's in its own order (the order
+        tracking gives them, which keeps a scan without offset where the carrier put it),
+        and any others only older updates carried, placed by time."""
+        order = list(self.latest.events)
+        have = {_event_key(e) for e in order}
+        for e in self.known:
+            if _event_key(e) in have:
+                continue
+            at = next(
+                (i for i, o in enumerate(order) if o.offset_known and o.time > e.time),
+                len(order),
+            )
+            order.insert(at, e)
+        return tuple(order)
 
     @property
     def result(self) -> TrackingResult:

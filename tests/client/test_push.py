@@ -24,11 +24,13 @@ from client.push import (
     FedexPushAuth,
     PushReceiver,
     PushSecrets,
+    PushState,
     ReplayGuard,
     TokenIssuer,
     UpsPushAuth,
     UspsPushAuth,
     fedex_signature,
+    fold,
     usps_signature,
     verify_and_parse,
 )
@@ -348,3 +350,16 @@ def test_every_refusal_is_a_push_rejected_with_a_hint() -> None:
     with pytest.raises(PushRejected) as info:
         verify_and_parse("ups", {}, body, UpsPushAuth(credential=CREDENTIAL))
     assert "(ups)" in str(info.value) and "credential" in str(info.value)
+
+
+def test_fold_keeps_numbers_apart() -> None:
+    auth = UpsPushAuth(credential=CREDENTIAL)
+    updates = [
+        verify_and_parse("ups", *ups_v1(name), auth).updates[0] for name in ("2", "6", "3", "7")
+    ]
+    folded = fold(updates)
+    assert folded.keys() == {"1ZABCXYZ0112346789", "1Z204W4R0308071865"}
+    assert folded["1Z204W4R0308071865"].status is Status.delivered
+    assert [e.raw_code for e in folded["1ZABCXYZ0112346789"].events] == ["005", "005"]
+    with pytest.raises(ValueError, match="cannot be folded"):
+        PushState.of(updates[0]).apply(updates[1])

@@ -16,10 +16,12 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from client.carriers.dhl import DhlAdapter
 from client.carriers.usps import CATEGORIES, EVENT_CODES, UspsAdapter
 from client.errors import ReplayedPush
 from client.model import TrackingResult
 from client.push import (
+    DhlPushAuth,
     PushReceiver,
     PushSecrets,
     PushUpdate,
@@ -31,6 +33,7 @@ from client.push import (
 )
 from client.transport import HttpReply
 from tests import push_bodies as pb
+from tests.client import bodies
 
 UPS_NUMBER = "1ZABCXYZ0112346789"
 USPS_NUMBER = "9400112345678945613221"  # the spec's own subscription example
@@ -107,6 +110,23 @@ def usps_histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     return records
 
 
+DHL_SHIPMENT = bodies.dhl_delivered()["shipments"][0]
+
+
+@st.composite
+def dhl_histories(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A parcel's DHL shipments in scan order: a drawn selection of the example's events
+    (one without offset among them), each push holding every event so far, newest first,
+    with the newest as the shipment's status."""
+    oldest_first = DHL_SHIPMENT["events"][::-1]
+    picks = draw(st.lists(st.booleans(), min_size=len(oldest_first), max_size=len(oldest_first)))
+    chosen = [e for e, keep in zip(oldest_first, picks, strict=True) if keep] or oldest_first
+    return [
+        {**copy.deepcopy(DHL_SHIPMENT), "events": chosen[: i + 1][::-1], "status": chosen[i]}
+        for i in range(len(chosen))
+    ]
+
+
 def arrivals(n: int) -> st.SearchStrategy[list[int]]:
     """Indices 0..n-1 in any order, each at least once, some repeated (resends)."""
     extra = st.lists(st.integers(0, n - 1), max_size=n)
@@ -158,6 +178,23 @@ def test_usps_fold_equals_tracking_the_full_record(
     order = data.draw(arrivals(len(updates)), label="arrival")
     folded = fold(updates[i] for i in order)[USPS_NUMBER]
     assert folded == tracked_usps(records[-1])
+
+
+@given(st.data(), dhl_histories())
+def test_dhl_fold_equals_tracking_the_full_record(
+    data: st.DataObject, shipments: list[dict[str, Any]]
+) -> None:
+    auth = DhlPushAuth(pb.DHL_HEADER, pb.DHL_TOKEN)
+    headers = pb.dhl_headers(pb.DHL_HEADER, pb.DHL_TOKEN)
+    updates = [
+        verify_and_parse("dhl", headers, pb.encode(pb.dhl_push([s])), auth).updates[0]
+        for s in shipments
+    ]
+    order = data.draw(arrivals(len(updates)), label="arrival")
+    number = DHL_SHIPMENT["id"]
+    folded = fold(updates[i] for i in order)[number]
+    reply = HttpReply(200, httpx.Headers(), pb.encode({"shipments": shipments[-1:]}), "test:")
+    assert folded == DhlAdapter().parse_track(reply, [number])[number]
 
 
 @given(st.data(), ups_histories())
