@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -35,6 +36,7 @@ import orjson
 
 from client.errors import PushRejected, ReplayedPush
 from client.model import Carrier
+from client.push.auth import TokenIssuer
 from client.push.model import PushDelivery, PushUpdate
 from client.push.receiver import PushReceiver
 
@@ -92,10 +94,8 @@ class PushApp:
         if scope["type"] != "http":
             return
         path = scope.get("path", "/").rstrip("/") or "/"
-        carrier = self.paths.get(path)
-        is_token = self.token_path is not None and path == self.token_path.rstrip("/")
-        secret = getattr(self.receiver.secrets, carrier.value) if carrier else None
-        if (carrier is None or secret is None) and not (is_token and self._issuer()):
+        handler = self._handler(path)
+        if handler is None:
             await _answer(send, 404, {"error": f"no push receiver at {path}"})
             return
         if scope.get("method") != "POST":
@@ -106,13 +106,18 @@ class PushApp:
         except _TooLarge:
             await _answer(send, 413, {"error": f"the body is over {self.max_body} bytes"})
             return
-        headers = scope.get("headers", [])
-        if carrier is None or secret is None:
-            await self._token(send, headers, body)
-            return
-        await self._push(send, carrier, headers, body)
+        await handler(send, scope.get("headers", []), body)
 
-    async def _push(self, send: Send, carrier: Carrier, headers: Any, body: bytes) -> None:
+    def _handler(self, path: str) -> Callable[[Send, Any, bytes], Awaitable[None]] | None:
+        carrier = self.paths.get(path)
+        if carrier is not None and getattr(self.receiver.secrets, carrier.value) is not None:
+            return functools.partial(self._push, carrier=carrier)
+        token_path = self.token_path.rstrip("/") if self.token_path is not None else None
+        if path == token_path and self._issuer() is not None:
+            return self._token
+        return None
+
+    async def _push(self, send: Send, headers: Any, body: bytes, *, carrier: Carrier) -> None:
         try:
             delivery = self.receiver.receive(carrier, headers, body)
         except ReplayedPush as exc:
@@ -136,7 +141,7 @@ class PushApp:
             return
         await _answer(send, 200, {"status": "accepted", "updates": len(delivery.updates)})
 
-    def _issuer(self) -> Any:
+    def _issuer(self) -> TokenIssuer | None:
         ups = self.receiver.secrets.ups
         return ups.tokens if ups is not None else None
 
@@ -147,7 +152,8 @@ class PushApp:
             await _answer(send, 400, {"error": "unsupported_grant_type"})
             return
         client_id, client_secret = _basic(headers)
-        grant = self._issuer().issue(client_id, client_secret) if client_id else None
+        issuer = self._issuer()
+        grant = issuer.issue(client_id, client_secret) if issuer and client_id else None
         if grant is None:
             challenge = [(b"www-authenticate", b'Basic realm="push"')]
             await _answer(send, 401, {"error": "invalid_client"}, challenge)
