@@ -3,7 +3,9 @@
 Built from the carriers' own files in ``tests/contract/specs/`` wherever one exists, never
 written from memory; ``tests/contract/test_push_bodies.py`` validates each against its
 official schema. The signatures here are computed with :mod:`hmac` directly, independent of
-``client.push`` and of the simulator, so tests can hold either to them.
+``client.push`` and of the simulator, so tests can hold either to them. To check a body from
+elsewhere (one the simulator renders) the same way, call
+``tests.contract.push_validation.validate_push(carrier, body)``.
 
 =========  ===============================================================================
 UPS        the ``webhooks.TrackingEvent`` examples of ``UPSTrackAlert.yaml`` (v2),
