@@ -133,6 +133,12 @@ def arrivals(n: int) -> st.SearchStrategy[list[int]]:
     return extra.flatmap(lambda more: st.permutations([*range(n), *more]))
 
 
+def in_any_order(data: st.DataObject, updates: list[PushUpdate], number: str) -> TrackingResult:
+    """The fold of the updates delivered in a drawn order, some of them twice."""
+    order = data.draw(arrivals(len(updates)), label="arrival")
+    return fold(updates[i] for i in order)[number]
+
+
 def ups_updates(bodies: list[dict[str, Any]]) -> list[PushUpdate]:
     auth = UpsPushAuth(credential=CREDENTIAL)
     headers = pb.ups_v1_headers(CREDENTIAL)
@@ -162,8 +168,7 @@ def test_ups_fold_is_order_free_and_ends_at_the_newest_scan(
     data: st.DataObject, bodies: list[dict[str, Any]]
 ) -> None:
     updates = ups_updates(bodies)
-    order = data.draw(arrivals(len(updates)), label="arrival")
-    folded = fold(updates[i] for i in order)[UPS_NUMBER]
+    folded = in_any_order(data, updates, UPS_NUMBER)
     assert folded == fold(updates)[UPS_NUMBER]
     newest = updates[-1].result
     assert (folded.status, folded.raw_status_code) == (newest.status, newest.raw_status_code)
@@ -174,10 +179,7 @@ def test_ups_fold_is_order_free_and_ends_at_the_newest_scan(
 def test_usps_fold_equals_tracking_the_full_record(
     data: st.DataObject, records: list[dict[str, Any]]
 ) -> None:
-    updates = usps_updates(records)
-    order = data.draw(arrivals(len(updates)), label="arrival")
-    folded = fold(updates[i] for i in order)[USPS_NUMBER]
-    assert folded == tracked_usps(records[-1])
+    assert in_any_order(data, usps_updates(records), USPS_NUMBER) == tracked_usps(records[-1])
 
 
 @given(st.data(), dhl_histories())
@@ -190,11 +192,9 @@ def test_dhl_fold_equals_tracking_the_full_record(
         verify_and_parse("dhl", headers, pb.encode(pb.dhl_push([s])), auth).updates[0]
         for s in shipments
     ]
-    order = data.draw(arrivals(len(updates)), label="arrival")
     number = DHL_SHIPMENT["id"]
-    folded = fold(updates[i] for i in order)[number]
     reply = HttpReply(200, httpx.Headers(), pb.encode({"shipments": shipments[-1:]}), "test:")
-    assert folded == DhlAdapter().parse_track(reply, [number])[number]
+    assert in_any_order(data, updates, number) == DhlAdapter().parse_track(reply, [number])[number]
 
 
 @given(st.data(), ups_histories())
