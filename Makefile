@@ -8,10 +8,15 @@ PORT ?= 8080
 
 .PHONY: serve test lint typecheck unit bench clean
 
-$(VENV)/.installed: pyproject.toml
+# pip prints what it collects and installs as it goes: on a fresh machine this takes a minute
+# or two, and a silent terminal looks hung.
+$(VENV)/.installed: pyproject.toml setup.py
+	@echo "carriersim: setting up $(VENV) (first run: a minute or two; later runs reuse it)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "carriersim: installing carriersim and its dependencies into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	@echo "carriersim: $(VENV) is ready"
 	touch $@
 
 serve: $(VENV)/.installed

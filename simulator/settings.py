@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Literal
 
 SETTINGS_ENV = "CARRIERSIM_SETTINGS"
-BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+_HERE = Path(__file__).resolve().parent
+# A built wheel carries the library inside the package (simulator/scenarios); a source
+# checkout or an editable install keeps it at the top of the repository.
+BUNDLED_SCENARIOS = next(
+    (p for p in (_HERE / "scenarios", _HERE.parent / "scenarios") if p.is_dir()),
+    _HERE.parent / "scenarios",
+)
+"""The scenario library that ships with carriersim (and its JSON Schemas)."""
 
 
 @dataclass(frozen=True)
