@@ -279,12 +279,13 @@ class Control:
             number = self._fresh_number(tenant, carrier)
         else:
             number = numbers.normalize(text("number", number))
-            if not numbers.is_plausible(carrier, number):
+            wrong = numbers.explain(carrier, number)
+            if wrong is not None:
                 raise AdminError(
                     400,
                     "number",
-                    f"{number!r} is not a {carrier.upper()} number",
-                    "leave it out to get a fresh valid one",
+                    wrong.problem,
+                    f"{wrong.fix}; or leave 'number' out to get a fresh valid one",
                 )
             if self.sim.store.get_shipment(tenant, carrier, number) is not None:
                 raise AdminError(

@@ -9,6 +9,7 @@ Every problem names the file, the line, the field and the fix, e.g.::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from simulator import numbers
 from simulator.faults import FaultPlan
-from simulator.scenario import EventKind, ExceptionReason, Scenario
+from simulator.scenario import EventKind, ExceptionReason, LocatedError, Scenario
+from simulator.settings import BUNDLED_SCENARIOS
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -68,12 +70,22 @@ def load_paths(paths: Iterable[Path | str]) -> list[Scenario]:
     return scenarios
 
 
+def _bundled(path: Path) -> bool:
+    return path.resolve().parent in (BUNDLED_SCENARIOS, BUNDLED_SCENARIOS / "plans")
+
+
 def check_paths(paths: Iterable[Path | str]) -> tuple[list[Scenario], list[Problem]]:
-    """Load what can be loaded and collect the problems, including those across files."""
-    scenarios: list[Scenario] = []
+    """Load what can be loaded and collect the problems, including those across files.
+
+    Names are unique, with one exception: a scenario of the user's own files named like a
+    bundled one replaces the bundled one (so a library can adapt ``delivered-on-time``).
+    """
+    paths = list(paths)
+    scenarios: dict[str, Scenario] = {}
     problems: list[Problem] = []
     names: dict[str, str] = {}
     owners: dict[tuple[str, str], str] = {}
+    replaceable: set[str] = set()
     files = find_files(paths)
     if not files:
         problems.append(
@@ -91,6 +103,10 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[list[Scenario], list[Probl
             problems.extend(exc.problems)
             continue
         where = str(path)
+        if scenario.name in replaceable and not _bundled(path):
+            replaceable.discard(scenario.name)
+            del scenarios[scenario.name], names[scenario.name]
+            owners = {k: v for k, v in owners.items() if not v.endswith(f" ({scenario.name})")}
         if scenario.name in names:
             problems.append(
                 Problem(
@@ -103,20 +119,15 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[list[Scenario], list[Probl
             )
             continue
         names[scenario.name] = where
+        if _bundled(path):
+            replaceable.add(scenario.name)
         for carrier, nums in scenario.numbers.items():
             for i, number in enumerate(nums):
                 line = _line(root, ("numbers", carrier, i))
                 field = f"numbers.{carrier}[{i}]"
-                if not numbers.is_plausible(carrier, number):
-                    problems.append(
-                        Problem(
-                            where,
-                            line,
-                            field,
-                            f"{number!r} is not a {carrier.upper()} tracking number; "
-                            f"generate one with `carriersim numbers {carrier}`",
-                        )
-                    )
+                wrong = numbers.explain(carrier, number)
+                if wrong is not None:
+                    problems.append(Problem(where, line, field, str(wrong)))
                 key = (carrier, numbers.normalize(number))
                 if key in owners:
                     problems.append(
@@ -129,8 +140,8 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[list[Scenario], list[Probl
                         )
                     )
                 owners[key] = f"{where} ({scenario.name})"
-        scenarios.append(scenario)
-    return scenarios, problems
+        scenarios[scenario.name] = scenario
+    return list(scenarios.values()), problems
 
 
 def load_file(path: Path | str) -> Scenario:
@@ -225,8 +236,19 @@ def _load_one(path: Path) -> tuple[Scenario, yaml.Node | None]:
 def _problems(where: str, root: yaml.Node | None, exc: ValidationError) -> list[Problem]:
     seen: set[tuple[int, str]] = set()
     out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = _author_loc(tuple(err["loc"]))
+    errors = exc.errors(include_url=False)
+    failed = [tuple(e["loc"]) for e in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        # A list whose only bad item was dropped is also "too short": one mistake, one report.
+        if err["type"] == "too_short" and any(f[: len(loc)] == loc and f != loc for f in failed):
+            continue
+        located = (err.get("ctx") or {}).get("error")
+        if isinstance(located, LocatedError):
+            loc = loc + located.loc
+        elif err["type"] == "union_tag_invalid" and loc[-1:] == ("fault",):
+            loc = (*loc[:-1], "kind")
+        loc = _author_loc(loc)
         field = _field_name(loc)
         line = _line(root, loc)
         message = _message(err, loc)
@@ -309,6 +331,14 @@ def _allowed(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+def _one_of(shown: str, what: str, given: str, values: Sequence[str]) -> str:
+    close = difflib.get_close_matches(given, values, n=1)
+    listed = ", ".join(values)
+    if close:
+        return f"{shown} is not a known {what}; did you mean '{close[0]}'? (one of: {listed})"
+    return f"{shown} is not a known {what}; one of: {listed}"
+
+
 def _message(err: Any, loc: tuple[Any, ...]) -> str:
     kind = err["type"]
     last = str(loc[-1]) if loc else ""
@@ -325,9 +355,17 @@ def _message(err: Any, loc: tuple[Any, ...]) -> str:
             values = [r.value for r in ExceptionReason]
         given = str(err.get("input"))
         if values:
-            close = difflib.get_close_matches(given, values, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            return f"{given!r} is not a known {last}; {hint}(one of: {', '.join(values)})"
+            return _one_of(repr(given), last, given, values)
+    if kind == "literal_error":
+        given = err.get("input")
+        values = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        name = next((str(p) for p in reversed(loc) if isinstance(p, str)), last)
+        return _one_of(repr(given), f"value for '{name}'", str(given), values)
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        tag = str(ctx.get("tag"))
+        values = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        return _one_of(repr(tag), "fault kind", tag, values)
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)

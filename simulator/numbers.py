@@ -18,8 +18,10 @@ from typing import NamedTuple
 
 __all__ = [
     "CARRIERS",
+    "Mistake",
     "detect",
     "dhl_express_check_digit",
+    "explain",
     "fedex_express_check_digit",
     "format_of",
     "formats",
@@ -391,6 +393,53 @@ def is_plausible(carrier: str, number: str) -> bool:
     except KeyError:
         raise _unknown_carrier(carrier) from None
     return fullmatch(normalize(number)) is not None
+
+
+_TITLES = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
+_SHAPES: dict[str, str] = {
+    "ups": "18 characters: 1Z and 16 letters or digits",
+    "fedex": "12, 15, 20 or 22 digits",
+    "usps": "20, 22, 26, 30 or 34 digits, or 13 characters like EA123456785US",
+    "dhl": "10 or 11 digits, 20 digits starting 00, or 13 characters like RR123456785DE",
+}
+
+
+class Mistake(NamedTuple):
+    """Why a number is not valid for a carrier, and how to fix it."""
+
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}; {self.fix}"
+
+
+def explain(carrier: str, number: str) -> Mistake | None:
+    """Why a number is not a valid one of the carrier, with the fix; None when it is valid.
+
+    A number of the right shape whose check digit fails is answered with the same number
+    carrying the right check digit, e.g. ``… the check digit should be 0, as in '1Z…0'``.
+    """
+    table = _table(carrier)
+    n = normalize(number)
+    if _match(table, n) is not None:
+        return None
+    title = _TITLES[carrier]
+    generate = f"generate one with `carriersim numbers {carrier}`"
+    for f in table.get(len(n), ()):
+        if f.fullmatch(n) is None:
+            continue
+        # The check digit is the last character, or the 11th of an S10 (XX123456785US).
+        at = 10 if f.name == "s10" else len(n) - 1
+        for digit in _DIGITS:
+            fixed = n[:at] + digit + n[at + 1 :]
+            if fixed != n and f.check(fixed):
+                return Mistake(
+                    f"{number!r} fails the {title} check digit (format {f.name})",
+                    f"the check digit should be {digit}, as in {fixed!r}; or {generate}",
+                )
+        return Mistake(f"{number!r} fails the {title} check digit (format {f.name})", generate)
+    return Mistake(f"{number!r} is not a {title} tracking number ({_SHAPES[carrier]})", generate)
 
 
 def format_of(carrier: str, number: str) -> str | None:

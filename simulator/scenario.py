@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.durations import format_duration
 from simulator.faults import Fault, author_schema
 from simulator.fields import CARRIERS as CARRIERS
 from simulator.fields import Carrier as Carrier
@@ -86,6 +87,15 @@ def _country_code(value: Any) -> Any:
             "'DE', or a mapping with city and country"
         )
     return value
+
+
+class LocatedError(ValueError):
+    """A scenario-level check that blames one field deeper down (``loc``), so the loader
+    reports the line of, say, the event out of order rather than the top of the file."""
+
+    def __init__(self, message: str, *loc: str | int) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -187,9 +197,13 @@ class Scenario(Frozen):
             )
         for i, (a, b) in enumerate(zip(self.events, self.events[1:], strict=False)):
             if b.at < a.at:
-                raise ValueError(
-                    f"events must be in time order: event {i + 1} (at {b.at}) comes before "
-                    f"event {i} (at {a.at}); reorder them or fix 'at'"
+                raise LocatedError(
+                    f"events must be in time order: event {i + 1} (at "
+                    f"{format_duration(b.at)}) comes before event {i} (at "
+                    f"{format_duration(a.at)}); reorder them or fix 'at'",
+                    "events",
+                    i + 1,
+                    "at",
                 )
         if self.found and not self.events:
             raise ValueError("a scenario needs at least one event (or 'found: false')")
@@ -197,8 +211,10 @@ class Scenario(Frozen):
             raise ValueError("'found: false' scenarios have no events; remove 'events'")
         for carrier in self.numbers:
             if carrier not in self.carriers:
-                raise ValueError(
-                    f"numbers are given for {carrier!r}, which is not in 'carriers'; add it there"
+                raise LocatedError(
+                    f"numbers are given for {carrier!r}, which is not in 'carriers'; add it there",
+                    "numbers",
+                    carrier,
                 )
         return self
 

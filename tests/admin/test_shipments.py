@@ -213,6 +213,26 @@ def _error(r: Any, status: int, field: str) -> dict[str, str]:
         ({"carrier": "ups", "scenario": "damaged", "seed": "x"}, 400, "seed", "whole number"),
         ({"carrier": "ups", "scenario": "damaged", "number": "12345"}, 400, "number", "fresh"),
         ({"carrier": "ups", "scenario": "damaged", "number": 12}, 400, "number", "text"),
+        # The README's own example of a number that is no number at all.
+        (
+            {"carrier": "ups", "scenario": "damaged", "number": "hello world"},
+            400,
+            "number",
+            "carriersim numbers ups",
+        ),
+        # Right shape, wrong check digit: the fix names the number with the right one.
+        (
+            {"carrier": "ups", "scenario": "damaged", "number": "1ZY1PMRS0113639241"},
+            400,
+            "number",
+            "should be 0, as in '1ZY1PMRS0113639240'",
+        ),
+        (
+            {"carrier": "fedex", "scenario": "damaged", "number": "110622546115"},
+            400,
+            "number",
+            "as in '110622546114'",
+        ),
         ({"carrier": ["ups"], "scenario": "damaged"}, 400, "carrier", "ups, fedex"),
     ],
 )
