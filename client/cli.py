@@ -50,7 +50,7 @@ from client.errors import (
 from client.model import Carrier, TrackingResult
 from client.retry import RetryPolicy
 
-__all__ = ["EXIT_CODES", "add_arguments", "exit_code", "main", "run"]
+__all__ = ["EXIT_CODES", "SUMMARY", "add_arguments", "exit_code", "main", "run"]
 
 EXIT_CODES: Mapping[str, int] = {
     "ok": 0,
@@ -63,6 +63,9 @@ EXIT_CODES: Mapping[str, int] = {
 """The exit codes documented in the module docstring, by name."""
 
 PLACEHOLDER_CREDENTIAL = "carriersim"
+
+SUMMARY = "track parcels with the reference client (against carriersim or the carriers)"
+"""One line for ``carriersim --help``."""
 
 
 def exit_code(error: TrackingError) -> int:
@@ -121,6 +124,19 @@ def _settings(base_url: str | None, env: Mapping[str, str]) -> dict[str, Carrier
     return out
 
 
+def _command_line_hint(error: ConfigurationError) -> str:
+    """What a command-line user does about missing configuration (not Python arguments)."""
+    carrier = (error.carrier.value if error.carrier else "ups").upper()
+    login = (
+        "DHL_API_KEY" if carrier == "DHL" else f"{carrier}_CLIENT_ID and {carrier}_CLIENT_SECRET"
+    )
+    return (
+        "to track against carriersim, pass --base-url http://127.0.0.1:8080 (or set "
+        "CARRIERSIM_BASE_URL; any credentials work there); to track against the carrier, set "
+        f"{login} in the environment"
+    )
+
+
 def run(
     args: argparse.Namespace,
     *,
@@ -144,6 +160,9 @@ def run(
         env=env,
     ) as tracker:
         outcomes = tracker.track_many(args.numbers, carrier=args.carrier)
+    for outcome in outcomes:
+        if isinstance(outcome, ConfigurationError) and not settings:
+            outcome.hint = _command_line_hint(outcome)
     pairs = list(zip(args.numbers, outcomes, strict=True))
     if args.json:
         json.dump([_json_entry(n, o) for n, o in pairs], out, indent=2, ensure_ascii=False)

@@ -79,17 +79,32 @@ class Catalog:
         # built for one render are dropped with it, so memory stays flat.
         return None if found is None else Shipment(found[0], carrier, number, *found[1:])
 
+    def scenario_of(self, carrier: str, number: str) -> Scenario | None:
+        """The scenario a (normalized) number plays: declared, else drawn from the mix; None
+        when it plays none (invalid, or no mix)."""
+        scenario = self.declared[carrier].get(number)
+        if scenario is not None:
+            return scenario
+        chosen, cumulative = self._mix[carrier]
+        if not chosen or not numbers.is_valid(carrier, number):
+            return None
+        h = seed_int(self.seed, carrier, number)
+        point = (h % 1_000_003) / 1_000_003 * cumulative[-1]
+        return chosen[min(bisect.bisect_right(cumulative, point), len(chosen) - 1)]
+
+    def plays(self, carrier: str, scenario: Scenario) -> bool:
+        """Whether the default mix can land a carrier's number on the scenario."""
+        return any(s is scenario for s in self._mix[carrier][0])
+
     def _resolve(self, carrier: str, number: str) -> tuple[Variant, datetime, float] | None:
         h = seed_int(self.seed, carrier, number)
         scenario = self.declared[carrier].get(number)
         if scenario is not None:
             t0 = self.epoch + scenario.start
         else:
-            chosen, cumulative = self._mix[carrier]
-            if not chosen or not numbers.is_valid(carrier, number):
+            scenario = self.scenario_of(carrier, number)
+            if scenario is None:
                 return None
-            point = (h % 1_000_003) / 1_000_003 * cumulative[-1]
-            scenario = chosen[min(bisect.bisect_right(cumulative, point), len(chosen) - 1)]
             spread = (scenario.span + _SPREAD_TAIL).total_seconds()
             fraction = ((h >> 24) % 1_000_003) / 1_000_003
             t0 = self.epoch - timedelta(seconds=int(fraction * spread))

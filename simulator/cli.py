@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import difflib
 import gc
 import json
 import os
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -31,7 +32,7 @@ from simulator.loader import (
     load_paths,
     looks_like_fault_plan,
 )
-from simulator.scenario import scenario_json_schema
+from simulator.scenario import Scenario, scenario_json_schema
 from simulator.settings import BUNDLED_SCENARIOS, SETTINGS_ENV, Settings, settings_to_env
 
 
@@ -66,7 +67,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carriersim",
         description="Simulate the UPS, FedEx, USPS and DHL tracking APIs from YAML scenarios.",
@@ -77,14 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the four carrier APIs")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument(
-        "--scenarios",
-        nargs="+",
-        type=Path,
-        default=[BUNDLED_SCENARIOS],
-        metavar="PATH",
-        help="scenario files or folders (default: bundled)",
-    )
+    _library_arguments(serve)
     serve.add_argument(
         "--faults",
         nargs="+",
@@ -121,7 +115,14 @@ def _parser() -> argparse.ArgumentParser:
         help="requests the journal keeps, all tenants together; the oldest fall out first "
         f"(default: {Settings.journal_limit})",
     )
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="uvicorn worker processes sharing the port (default: 1; with more, each worker "
+        "keeps its own state: see README 'Command line')",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(
         "--reload",
@@ -153,20 +154,76 @@ def _parser() -> argparse.ArgumentParser:
         help="time since the shipment's start, e.g. 2d or '1d 4h'",
     )
     timeline.add_argument("--number", help="tracking number (default: one of the scenario's)")
-    timeline.add_argument(
-        "--scenarios", nargs="+", type=Path, default=[BUNDLED_SCENARIOS], metavar="PATH"
-    )
+    _library_arguments(timeline)
     timeline.add_argument("--seed", type=int, default=0)
 
-    nums = sub.add_parser("numbers", help="generate valid tracking numbers")
+    nums = sub.add_parser(
+        "numbers",
+        help="generate valid tracking numbers",
+        description="Print fresh valid tracking numbers. The server plays each on a scenario "
+        "of its default mix, and about 3-4 %% of them land on 'unknown-number' (not found): "
+        "--found leaves those out, --scenario NAME keeps only numbers of one scenario.",
+    )
     nums.add_argument("carrier", choices=numbers.CARRIERS)
     nums.add_argument("--count", type=int, default=5)
-    nums.add_argument("--seed", type=int, default=None)
+    nums.add_argument("--seed", type=int, default=None, help="seed of the numbers drawn")
     nums.add_argument("--format", dest="fmt", default=None)
+    which = nums.add_mutually_exclusive_group()
+    which.add_argument(
+        "--found",
+        action="store_true",
+        help="only numbers the server answers with a parcel (none of 'unknown-number')",
+    )
+    which.add_argument(
+        "--scenario", metavar="NAME", help="only numbers the server plays as this scenario"
+    )
+    nums.add_argument(
+        "--serve-seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the --seed the server runs with (it decides which number plays which scenario; "
+        "default: 0)",
+    )
+    _library_arguments(nums)
 
     schema = sub.add_parser("schema", help="print the scenario (or fault-plan) JSON Schema")
     schema.add_argument("--faults", action="store_true", help="the fault-plan schema instead")
+    for name, summary in (more or {}).items():
+        # Dispatched by main() before parsing; here only to be listed.
+        sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def _library_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="your scenario files or folders, beside the bundled library (one of yours named "
+        "like a bundled scenario replaces it)",
+    )
+    parser.add_argument(
+        "--no-bundled",
+        dest="bundled",
+        action="store_false",
+        help="leave the bundled library out: only the --scenarios paths",
+    )
+
+
+def _library(args: argparse.Namespace) -> list[Path] | None:
+    """The scenario paths a command plays: the bundled library, then the user's own."""
+    if not args.bundled and not args.scenarios:
+        print("--no-bundled needs --scenarios PATH… (your own scenarios)", file=sys.stderr)
+        return None
+    paths = [BUNDLED_SCENARIOS] if args.bundled else []
+    paths.extend(args.scenarios)
+    missing = _missing(paths)
+    for p in missing:
+        print(f"{p}: no such file or directory", file=sys.stderr)
+    return None if missing else paths
 
 
 COMMANDS_GROUP = "carriersim.commands"
@@ -185,12 +242,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in plugins:
         command: Callable[[list[str]], int] = plugins[argv[0]].load()
         return command(argv[1:])
-    parser = _parser()
-    if plugins:
-        parser.epilog = "more commands: " + ", ".join(
-            f"{name} (carriersim {name} --help)" for name in sorted(plugins)
-        )
-    args = parser.parse_args(argv)
+    # Listed with the built-in commands; their summary is read only when help is shown, so
+    # that other commands do not pay for importing them.
+    describe = not argv or any(a in ("-h", "--help") for a in argv)
+    args = _parser(
+        {
+            name: (_summary(plugins[name]) if describe else None) or f"carriersim {name} --help"
+            for name in sorted(plugins)
+        }
+    ).parse_args(argv)
     handler = {
         "serve": _serve,
         "validate": _validate,
@@ -198,7 +258,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "numbers": _numbers,
         "schema": _schema,
     }[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader went away (`carriersim schema | head`): stop quietly, as cat does.
+        # Python would report the failed flush of stdout at exit: point it at nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _summary(entry: Any) -> str | None:
+    try:
+        module = sys.modules.get(entry.module) or __import__(entry.module, fromlist=["_"])
+    except Exception:  # a broken plugin must not break `carriersim --help`
+        return None
+    summary = getattr(module, "SUMMARY", None)
+    return summary if isinstance(summary, str) else None
 
 
 def _missing(paths: Sequence[Path]) -> list[Path]:
@@ -240,10 +315,11 @@ def _serve(args: argparse.Namespace) -> int:
     from simulator.app import build
     from simulator.server import PROTOCOL, config
 
-    missing = _missing([*args.scenarios, *args.faults])
-    if missing:
-        for p in missing:
-            print(f"{p}: no such file or directory", file=sys.stderr)
+    library = _library(args)
+    missing = _missing(args.faults)
+    for p in missing:
+        print(f"{p}: no such file or directory", file=sys.stderr)
+    if library is None or missing:
         return 2
     # Every worker must agree on the clock start and the token secret.
     if args.host not in LOOPBACK and not args.admin_token:
@@ -255,7 +331,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     settings = Settings(
         admin_token=args.admin_token,
-        scenario_paths=tuple(args.scenarios),
+        scenario_paths=tuple(library),
         fault_paths=tuple(args.faults),
         seed=args.seed,
         mix=args.mix,
@@ -315,6 +391,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_library(args: argparse.Namespace) -> list[Scenario] | int:
+    """The scenarios a command plays, or its exit code when they cannot be loaded."""
+    library = _library(args)
+    if library is None:
+        return 2
+    try:
+        return load_paths(library)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
 def _numbers(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     fmts = numbers.formats(args.carrier)
@@ -324,9 +412,52 @@ def _numbers(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    for _ in range(args.count):
-        print(numbers.generate(args.carrier, rng, args.fmt))
-    return 0
+    if not (args.found or args.scenario):
+        for _ in range(args.count):
+            print(numbers.generate(args.carrier, rng, args.fmt))
+        return 0
+    from simulator.catalog import Catalog
+
+    scenarios = _load_library(args)
+    if isinstance(scenarios, int):
+        return scenarios
+    catalog = Catalog(scenarios, seed=args.serve_seed, epoch=datetime.now(UTC))
+    wanted = catalog.scenarios.get(args.scenario) if args.scenario else None
+    if args.scenario and wanted is None:
+        return _no_such_scenario(args.scenario, catalog.scenarios)
+    if wanted is not None and not catalog.plays(args.carrier, wanted):
+        declared = wanted.numbers.get(args.carrier, ())
+        why = f"weight {wanted.weight:g}"
+        if args.carrier not in wanted.carriers:
+            why = f"it does not run on {args.carrier}"
+        print(
+            f"the default mix never plays {wanted.name!r} on {args.carrier} ({why})"
+            + (f"; its declared numbers: {', '.join(declared)}" if declared else "")
+            + "; or create one: POST /__admin/shipments",
+            file=sys.stderr,
+        )
+        return 1
+    # A number lands on a scenario with the scenario's share of the mix; even a share of
+    # 1 % needs a few hundred draws per number, so this bound is never what stops it.
+    found = 0
+    for _ in range(args.count * 20_000):
+        number = numbers.generate(args.carrier, rng, args.fmt)
+        plays = catalog.scenario_of(args.carrier, number)
+        if plays is None or (plays is not wanted if wanted else not plays.found):
+            continue
+        print(number)
+        found += 1
+        if found == args.count:
+            return 0
+    print(f"found only {found} such number(s); try another --seed", file=sys.stderr)
+    return 1
+
+
+def _no_such_scenario(name: str, known: Mapping[str, Scenario]) -> int:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    print(f"no scenario named {name!r}; {hint}known: {', '.join(sorted(known))}", file=sys.stderr)
+    return 1
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -337,24 +468,13 @@ def _schema(args: argparse.Namespace) -> int:
 def _timeline(args: argparse.Namespace) -> int:
     from simulator.probe import probe
 
-    missing = _missing(args.scenarios)
-    if missing:
-        for p in missing:
-            print(f"{p}: no such file or directory", file=sys.stderr)
-        return 2
-    try:
-        scenarios = load_paths(args.scenarios)
-    except ScenarioError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    scenarios = _load_library(args)
+    if isinstance(scenarios, int):
+        return scenarios
     by_name = {s.name: s for s in scenarios}
     scenario = by_name.get(args.scenario)
     if scenario is None:
-        print(
-            f"no scenario named {args.scenario!r}; known: {', '.join(sorted(by_name))}",
-            file=sys.stderr,
-        )
-        return 1
+        return _no_such_scenario(args.scenario, by_name)
     if args.carrier not in scenario.carriers:
         print(f"scenario {scenario.name!r} does not run on {args.carrier}", file=sys.stderr)
         return 1

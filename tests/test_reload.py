@@ -213,7 +213,7 @@ def served(folder: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--reload", "--port", str(port),
-             "--scenarios", str(folder), "--log-level", "warning"],
+             "--scenarios", str(folder), "--no-bundled", "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=log,
             env={**os.environ, "CARRIERSIM_SECRET": "reload-test"},
         )  # fmt: skip
