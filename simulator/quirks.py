@@ -81,19 +81,17 @@ def _duplicates(events: list[Event]) -> list[Event]:
     return out
 
 
-_NOT_MOVED = frozenset({EventKind.label_created, EventKind.cancelled})
-
-
 def _regression(events: list[Event]) -> list[Event]:
-    """A later scan that sets the status back: in transit again after a delivery, or label
-    created again after the parcel moved. A parcel that never moved (only a label, perhaps
-    cancelled) cannot go back."""
-    newest = events[-1]
-    if any(e.kind is EventKind.delivered for e in events):
-        kind = EventKind.in_transit
-    elif any(e.kind not in _NOT_MOVED for e in events):
-        kind = EventKind.label_created
-    else:
+    """A scan after the delivery that sets the status back to in transit: the incident this
+    quirk reproduces contradicts a delivery, so before one it adds nothing (a parcel out
+    for delivery must not show a status that is merely older)."""
+    if not any(e.kind is EventKind.delivered for e in events):
         return events
-    back = Event(at=newest.at + timedelta(minutes=1), kind=kind, reason=None, place=newest.place)
+    newest = events[-1]
+    back = Event(
+        at=newest.at + timedelta(minutes=1),
+        kind=EventKind.in_transit,
+        reason=None,
+        place=newest.place,
+    )
     return [*events, back]

@@ -308,11 +308,9 @@ def test_timeline_quirks_through_the_renderer(
     # Only the order is wrong: the latest status is still the latest scan's.
     assert swapped["latestStatusDetail"] == _result(clean)["latestStatusDetail"]
 
-    regressed = faulted("status_regression")
-    assert regressed["scanEvents"][1:] == scans
-    back = regressed["scanEvents"][0]["eventType"]
-    assert back in ("IT", "OC") and back != scans[0]["eventType"]
-    assert regressed["latestStatusDetail"]["code"] == back
+    # Not delivered yet: the quirk has no delivery to contradict and adds nothing.
+    assert not any(s["derivedStatusCode"] == "DL" for s in scans)
+    assert faulted("status_regression")["scanEvents"] == scans
 
     future = faulted("future_timestamps")["scanEvents"]
     assert future[1:] == scans[1:]

@@ -307,8 +307,8 @@ QUIRK_ANOMALIES: Mapping[str, frozenset[Anomaly]] = {
 def is_regression(visible: Sequence[SimEvent], scan: SimEvent) -> bool:
     """Whether the status_regression quirk's extra scan really goes backwards.
 
-    The quirk appends "in transit" after the newest event (or "label created" after an
-    in-transit scan). Backwards, in the normalized model, is (a) anything but delivered after
+    The quirk appends "in transit" after a delivery (and nothing before one). Backwards,
+    in the normalized model, is (a) anything but delivered after
     delivery, or (b) pre-transit after the parcel moved. "In transit" again after an
     exception, a failed attempt or out-for-delivery is an ordinary next scan (a delay
     resolved, a parcel back at the depot), and after label-created or an arrival scan it is

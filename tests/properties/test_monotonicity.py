@@ -94,7 +94,10 @@ def vanished_ok(
     """Why an event seen earlier may be missing later (None: it may not)."""
     if "status_regression" not in modes or count == 0:
         return None
-    scan = quirks.apply(shipment, count, frozenset({"status_regression"}))[0].events[-1]
+    regressed = quirks.apply(shipment, count, frozenset({"status_regression"}))[0]
+    if len(regressed.events) == count:  # before a delivery the quirk adds no scan
+        return None
+    scan = regressed.events[-1]
     if not time_ok(shipment.carrier, Candidate(scan, (scan.place,)), gone, frozenset(modes)):
         return None
     visible = shipment.events[:count]
