@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -86,6 +87,7 @@ class Entry:
         return {
             "seq": self.seq,
             "received": self.received,
+            "received_at": _iso(self.received),
             "carrier": self.carrier,
             "endpoint": self.endpoint,
             "tenant": self.tenant,
@@ -304,3 +306,8 @@ def loads_json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
+
+
+def _iso(posix: float) -> str:
+    """A POSIX time as ISO 8601 in UTC, to the millisecond (``2026-03-02T15:00:00.123Z``)."""
+    return datetime.fromtimestamp(posix, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

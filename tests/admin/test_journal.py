@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -55,6 +56,10 @@ def test_every_request_is_journaled_matched_or_not(admin: AdminFactory) -> None:
     assert entries[2]["query"] == f"trackingNumber={declared(sim, 'dhl')}"
     assert entries[3]["path"] == "/nowhere"
     assert all(e["duration_ms"] >= 0 and e["faults"] == [] for e in entries)
+    for e in entries:  # the wall-clock instant both as a number and readable
+        at = datetime.fromisoformat(e["received_at"])
+        assert e["received_at"].endswith("Z") and at.tzinfo is not None
+        assert abs(at.timestamp() - e["received"]) < 0.001
 
 
 def test_filters(admin: AdminFactory) -> None:

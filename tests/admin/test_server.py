@@ -92,12 +92,23 @@ def test_reset_everything(admin: AdminFactory) -> None:
 def test_the_admin_token_is_required_when_set(admin: AdminFactory, sent: str | None) -> None:
     sim, c = admin(admin_token="t")
     headers = {"Authorization": sent} if sent is not None else {}
-    for method, path in (("GET", "/health"), ("POST", "/reset"), ("GET", "/nothing-here")):
+    for method, path in (("POST", "/health"), ("POST", "/reset"), ("GET", "/nothing-here")):
         r = c.request(method, A + path, headers=headers)
         assert r.status_code == 401, (method, path)
         error = r.json()["error"]
         assert error["field"] == "authorization" and "Bearer" in error["fix"]
     assert sim.store.tenants() == []
+
+
+def test_health_answers_liveness_without_the_token_and_all_with_it(admin: AdminFactory) -> None:
+    _, c = admin(admin_token="t")
+    for sent in ({}, {"Authorization": "Bearer wrong"}):
+        r = c.get(f"{A}/health", headers=sent)
+        assert r.status_code == 200
+        # A health check learns the server is up, and nothing about what it serves.
+        assert r.json() == {"status": "ok", "version": __version__}
+    full = c.get(f"{A}/health", headers={"Authorization": "Bearer t"}).json()
+    assert full["status"] == "ok" and full["scenarios"] > 0 and "seed" in full
 
 
 def test_with_the_token_everything_works_and_carriers_need_none(admin: AdminFactory) -> None:
