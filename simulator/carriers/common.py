@@ -14,9 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from simulator.tokens import Claims, TokenError, TokenIssuer, bearer
+from simulator.tokens import Claims, TokenError, TokenIssuer, TokenProblem, bearer
 
 TENANT_HEADER = "x-carriersim-tenant"
+TENANT_HEADER_KEY = TENANT_HEADER.encode()
+TENANT_HEADER_NAME = "X-Carriersim-Tenant"
+"""The header as the documentation spells it, for messages."""
 
 TENANT_PARAM = "tenant"
 """The path parameter of the ``/t/{tenant}/…`` prefix (see :func:`simulator.app.create_app`)."""
@@ -126,19 +129,45 @@ def tenant_for(request: Request, credential: str) -> str:
     return path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential
 
 
-def tenant_mismatch(request: Request, claims: Claims) -> bool:
-    """Whether a bearer token is used under a path prefix naming another tenant than the one
-    it was issued to.
+def tenant_mismatch(request: Request, claims: Claims) -> str | None:
+    """Why a bearer token does not belong to the tenant the request names explicitly (its
+    path prefix, else its ``X-Carriersim-Tenant`` header), naming the token's tenant; None
+    when the request names none, or the token's.
 
-    A token binds its tenant at issue time (prefix, header or credential there). The header
-    only names the tenant at login, so it is not checked here; a prefix names the tenant on
-    every request, and a token from another prefix is refused like any token that is not
-    this credential's: with the carrier's own 401.
+    A token binds its tenant at issue time (prefix, header or credential there). A request
+    that names another tenant is refused, not quietly played in the token's tenant: the
+    test that sent it would otherwise see another tenant's clock and shipments.
     """
     # path_tenant inlined: this runs on every tracking request.
     params = request.scope.get("path_params")
     named = params.get(TENANT_PARAM) if params else None
-    return named is not None and named != claims.tenant
+    if named is not None:
+        how = f"the path prefix /t/{named}"
+    else:
+        named = header(request.scope, TENANT_HEADER_KEY)
+        how = f"the {TENANT_HEADER_NAME} header"
+    if named is None or named == claims.tenant:
+        return None
+    return (
+        f"this access token belongs to tenant {claims.tenant!r}, but {how} names tenant "
+        f"{named!r}; get a token under tenant {named!r} (send {how.removeprefix('the ')} with "
+        "the token request too) or stop naming it"
+    )
+
+
+_TITLES = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
+
+
+def foreign_token(error: TokenError, carrier: str, token_path: str) -> str | None:
+    """Why a token another carrier issued is refused, in words; None for other problems."""
+    claims = error.claims
+    if error.problem is not TokenProblem.wrong_carrier or claims is None:
+        return None
+    theirs = _TITLES.get(claims.carrier, claims.carrier)
+    return (
+        f"this is another carrier's access token ({theirs}), not a {_TITLES[carrier]} one; "
+        f"get a {_TITLES[carrier]} token from POST {token_path}"
+    )
 
 
 def bearer_tenant(

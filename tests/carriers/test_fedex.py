@@ -327,7 +327,18 @@ def test_track_with_another_carriers_token(make_sim: SimFactory) -> None:
     ups_token, _ = sim.tokens.issue(
         carrier="ups", client_id="acme", tenant="acme", now=sim.clock.now("acme"), lifetime=9999
     )
-    _assert_unauthorized(track(client, ups_token, number_of("delivered-on-time")))
+    r = track(client, ups_token, number_of("delivered-on-time"))
+    assert r.status_code == 401
+    validate("fedex", "fedex.track", 401, r.json())
+    # FedEx's own code, and words that say what happened (not "Access token expired").
+    assert r.json()["errors"] == [
+        {
+            "code": "NOT.AUTHORIZED.ERROR",
+            "message": "The access token is not valid for this request: this is another "
+            "carrier's access token (UPS), not a FedEx one; get a FedEx token from POST "
+            "/oauth/token.",
+        }
+    ]
 
 
 def test_track_with_a_token_from_another_simulator(make_sim: SimFactory) -> None:

@@ -278,7 +278,15 @@ def test_tracking_rejects_bad_tokens(make_sim: SimFactory, case: str) -> None:
         headers["Authorization"] = auth
     r = client.get(DETAILS + number, headers=headers)
     assert r.status_code == 401
-    assert r.json() == INVALID_AUTH
+    if case == "fedex":
+        (error,) = r.json()["response"]["errors"]
+        assert error["code"] == "250002"
+        assert error["message"] == (
+            "Invalid Authentication Information. (this is another carrier's access token "
+            "(FedEx), not a UPS one; get a UPS token from POST /security/v1/oauth/token)"
+        )
+    else:
+        assert r.json() == INVALID_AUTH
     # The track spec declares no 401 (see test_401_is_undeclared_in_track_spec); the body is
     # the same UPS envelope the OAuth spec declares for its 401.
     validate("ups", "ups.token", 401, r.json())

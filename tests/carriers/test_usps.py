@@ -445,7 +445,17 @@ def test_tracking_refuses_bad_tokens(usps_sim: tuple[Simulation, TestClient], pr
     headers = _headers_for(problem, sim, client)
     for api, response in _track_both(client, NUMBERS["delivered-on-time"], headers):
         assert response.status_code == 401, (api, response.text)
-        assert response.json() == unauthorized_body(api)
+        expected = unauthorized_body(api)
+        if problem == "other carrier":
+            expected["error"]["errors"] = [
+                {
+                    "status": "401",
+                    "title": "Unauthorized",
+                    "detail": "this is another carrier's access token (UPS), not a USPS one; "
+                    "get a USPS token from POST /oauth2/v3/token",
+                }
+            ]
+        assert response.json() == expected
         assert response.headers["www-authenticate"] == 'Bearer realm="https://api.usps.com"'
         validate("usps", "usps.track" if api.endswith("v3") else "usps.track_batch", 401,
                  response.json())  # fmt: skip

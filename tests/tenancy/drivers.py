@@ -125,6 +125,16 @@ def unauthorized(carrier: str, tracked: Tracked) -> bool:
     return bool(body["status"] == 401)
 
 
+def refusal_text(carrier: str, tracked: Tracked) -> str:
+    """The words of a token refusal, wherever the carrier's envelope keeps them."""
+    body = tracked.body
+    if carrier == "ups":
+        return str(body["response"]["errors"][0]["message"])
+    if carrier == "fedex":
+        return str(body["errors"][0]["message"])
+    return " ".join(str(e.get("detail", "")) for e in body["error"]["errors"])
+
+
 def create(client: TestClient, tenant: str, carrier: str, scenario: str, **extra: Any) -> str:
     """Create a shipment through the admin API; its fresh number."""
     body = {"tenant": tenant, "carrier": carrier, "scenario": scenario, **extra}

@@ -1,7 +1,8 @@
 """Naming the tenant: ``/t/{tenant}`` path prefix, ``X-Carriersim-Tenant`` header, credential.
 
 The prefix beats the header, which beats the credential. A token binds the tenant it was
-issued in; used under another tenant's prefix it is refused with the carrier's own 401.
+issued in; used under another tenant's prefix or header it is refused with the carrier's own
+401, whose message names the tenant the token belongs to.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from simulator.engine import Simulation
-from tests.tenancy.drivers import create, login, track, unauthorized
+from tests.tenancy.drivers import create, login, refusal_text, track, unauthorized
 
 HEADER = "X-Carriersim-Tenant"
 
@@ -63,6 +64,30 @@ def test_token_is_bound_to_its_tenant_across_prefixes(
     for prefix in prefixes("team-b", carrier):
         tracked = track(client, carrier, number, auth, prefix=prefix)
         assert unauthorized(carrier, tracked), (prefix, tracked)
+
+
+@pytest.mark.parametrize("carrier", ["ups", "fedex", "usps"])
+@pytest.mark.parametrize("naming", ["prefix", "header"])
+def test_another_tenants_token_is_refused_naming_its_tenant(
+    mixless: tuple[Simulation, TestClient], carrier: str, naming: str
+) -> None:
+    _, client = mixless
+    number = create(client, "team-b", carrier, "delivered-on-time", start="-10d")
+    auth = login(client, carrier, "team-a")  # the credential names tenant team-a
+    if naming == "prefix":
+        tracked = track(client, carrier, number, auth, prefix="/t/team-b")
+        how = "the path prefix /t/team-b"
+    else:
+        tracked = track(client, carrier, number, auth, headers={HEADER: "team-b"})
+        how = "the X-Carriersim-Tenant header"
+    assert unauthorized(carrier, tracked), tracked
+    assert (
+        f"this access token belongs to tenant 'team-a', but {how} names tenant 'team-b'; get a "
+        "token under tenant 'team-b'"
+    ) in refusal_text(carrier, tracked)
+    # The same header on the token request gives a token that works.
+    named = login(client, carrier, "team-a", headers={HEADER: "team-b"})
+    assert track(client, carrier, number, named, headers={HEADER: "team-b"}).found
 
 
 def test_dhl_key_is_in_the_prefixed_tenant(mixless: tuple[Simulation, TestClient]) -> None:

@@ -21,6 +21,7 @@ from simulator import faulting, numbers, quirks
 from simulator.carriers.common import (
     bearer_tenant,
     dumps,
+    foreign_token,
     form_body,
     raw,
     respond,
@@ -162,6 +163,11 @@ def transaction_ids(seed: int) -> Iterator[str]:
         yield f"{stem}{(n * _SPREAD) & _MASK48:012x}"
 
 
+def not_authorized(why: str) -> Error:
+    """FedEx's 401 code with carriersim's reason, where "Access token expired" would mislead."""
+    return ("NOT.AUTHORIZED.ERROR", f"The access token is not valid for this request: {why}.")
+
+
 def routes(sim: Simulation) -> list[Route]:
     """The OAuth token endpoint and Track by Tracking Number, at their production paths."""
     ids = transaction_ids(sim.settings.seed)
@@ -288,11 +294,12 @@ def routes(sim: Simulation) -> list[Route]:
         headers = request.headers
         try:
             claims = sim.tokens.decode(bearer(headers.get("authorization")), NAME)
-        except TokenError:
-            return refuse(401, TOKEN_EXPIRED)
-        if tenant_mismatch(request, claims):
-            # Not this credential's token: the same 401 as any token FedEx did not issue.
-            return refuse(401, TOKEN_EXPIRED)
+        except TokenError as exc:
+            why = foreign_token(exc, NAME, TOKEN_PATH)
+            return refuse(401, TOKEN_EXPIRED if why is None else not_authorized(why))
+        mismatch = tenant_mismatch(request, claims)
+        if mismatch is not None:
+            return refuse(401, not_authorized(mismatch))
         tenant = claims.tenant
         now = sim.clock.now(tenant)
         if now >= claims.expires_at:

@@ -16,6 +16,7 @@ from simulator.carriers.common import (
     basic_credentials,
     bearer_tenant,
     dumps,
+    foreign_token,
     form_body,
     header,
     raw,
@@ -68,6 +69,13 @@ def error_body(code: str, message: str) -> bytes:
 
 # N§1.6 [obs]: bad, expired or missing bearer tokens.
 _INVALID_AUTH = error_body("250002", "Invalid Authentication Information.")
+
+
+def _invalid_auth(why: str) -> bytes:
+    # UPS's code and words, then carriersim's own reason: a client keys on the code.
+    return error_body("250002", f"Invalid Authentication Information. ({why})")
+
+
 # N§1.6 [obs: KAR-UPS]: structurally invalid inquiry numbers.
 _INVALID_NUMBER = error_body("TV1002", "Invalid inquiry number")
 # SPEC 404 "Tracking number information not found". The spec gives no code; TW0001 is the
@@ -257,10 +265,12 @@ def routes(sim: Simulation) -> list[Route]:
         authorization, trans_id, trans_src = _track_headers(request.scope)
         try:
             claims = sim.tokens.decode(bearer(authorization), NAME)
-        except TokenError:
-            return raw(_INVALID_AUTH, 401)
-        if tenant_mismatch(request, claims):
-            return raw(_INVALID_AUTH, 401)
+        except TokenError as exc:
+            why = foreign_token(exc, NAME, TOKEN_PATH)
+            return raw(_INVALID_AUTH if why is None else _invalid_auth(why), 401)
+        mismatch = tenant_mismatch(request, claims)
+        if mismatch is not None:
+            return raw(_invalid_auth(mismatch), 401)
         tenant = claims.tenant
         now = sim.clock.now(tenant)
         if now >= claims.expires_at:

@@ -25,6 +25,7 @@ from simulator.carriers.common import (
     basic_credentials,
     bearer_tenant,
     dumps,
+    foreign_token,
     form_body,
     header,
     json_body,
@@ -220,9 +221,13 @@ _UNAUTHORIZED = {
 }
 
 
-def unauthorized(api: str) -> Response:
-    """The 401 every token problem gets [obs: USPS-ISS #56; spec: WWW-Authenticate]."""
-    return raw(_UNAUTHORIZED[api], 401, WWW_AUTHENTICATE)
+def unauthorized(api: str, why: str | None = None) -> Response:
+    """The 401 every token problem gets [obs: USPS-ISS #56; spec: WWW-Authenticate]; ``why``
+    (carriersim's own reason, where it knows one) goes into ``errors``."""
+    if why is None:
+        return raw(_UNAUTHORIZED[api], 401, WWW_AUTHENTICATE)
+    detail = [{"status": "401", "title": "Unauthorized", "detail": why}]
+    return raw(dumps(envelope(api, 401, UNAUTHORIZED_MESSAGE, detail)), 401, WWW_AUTHENTICATE)
 
 
 def problem(
@@ -350,10 +355,11 @@ def routes(sim: Simulation) -> list[Route]:
         token = bearer(header(request.scope, b"authorization"))
         try:
             claims = sim.tokens.decode(token, NAME)
-        except TokenError:
-            return 0.0, "", unauthorized(api), 0.0
-        if tenant_mismatch(request, claims):
-            return 0.0, "", unauthorized(api), 0.0
+        except TokenError as exc:
+            return 0.0, "", unauthorized(api, foreign_token(exc, NAME, TOKEN_PATH)), 0.0
+        mismatch = tenant_mismatch(request, claims)
+        if mismatch is not None:
+            return 0.0, "", unauthorized(api, mismatch), 0.0
         tenant = claims.tenant
         now = sim.clock.now(tenant)
         if now >= claims.expires_at or not _grants_tracking(claims.scope):
