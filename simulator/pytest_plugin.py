@@ -13,6 +13,9 @@ off; ``-p simulator.pytest_plugin`` where carriersim is importable but not insta
 
     @pytest.mark.carriersim(scenario=..., carrier=..., start=..., faults=[...], freeze=...)
 
+A test's faults (the marker's and ``sim.fault``'s) match its tenant, and the tracking
+endpoint unless their match names one (``{"endpoint": "token"}``, or None for both).
+
 The handle speaks only the HTTP admin API under ``/__admin``, so a test behaves the same
 against a server this session started and against one it attached to with
 ``--carriersim-url`` (or ``CARRIERSIM_URL``). Every test gets a tenant of its own, named
@@ -100,7 +103,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "carriersim(scenario=None, carrier='ups', start=None, seed=None, faults=(), "
         "freeze=None): set up the test's carriersim tenant: freeze its clock (True or an "
         "instant), create a shipment of the scenario for the carrier(s) (sim.parcel, "
-        "sim.parcels) and add the faults, matched to the tenant (sim.faults)",
+        "sim.parcels) and add the faults, matched to the tenant and (unless their match names "
+        "an endpoint) to tracking requests (sim.faults)",
     )
     config.stash[_RUN] = _Run(
         token=secrets.token_hex(3),
@@ -535,7 +539,7 @@ class Carriersim:
         kind: str,
         *,
         carrier: str | None = None,
-        endpoint: str | None = None,
+        endpoint: str | None = "track",
         number: str | Shipment | None = None,
         when: Mapping[str, Any] | None = None,
         match: Mapping[str, Any] | None = None,
@@ -544,9 +548,11 @@ class Carriersim:
     ) -> dict[str, Any]:
         """Add a fault that only this tenant's requests meet, for the rest of the test:
         ``sim.fault("http_error", status=429, carrier="ups", when={"first": 2})``. The
-        parameters are those of a fault-plan entry (README 'Faults')."""
+        parameters are those of a fault-plan entry (README 'Faults'); it matches tracking
+        requests unless ``endpoint`` says otherwise ("token", or None for both)."""
         wanted = dict(match or {})
-        wanted.update(_filters(carrier, endpoint, number, None, None, None))
+        wanted.update(_filters(carrier, None, number, None, None, None))
+        wanted.setdefault("endpoint", endpoint)
         return self._add_fault(
             {"kind": kind, **params, "match": wanted, "when": when, "name": name}
         )
@@ -562,6 +568,13 @@ class Carriersim:
                 f"{match['tenant']!r}; leave 'tenant' out of the match"
             )
         match["tenant"] = self.tenant
+        # A test's faults are about tracking: "503 twice" spent on the token requests that
+        # come first would never reach the tracking call the test is about. A match that
+        # names an endpoint keeps it; `"endpoint": None` means both.
+        if "endpoint" not in match:
+            match["endpoint"] = "track"
+        elif match["endpoint"] is None:
+            del match["endpoint"]
         body["match"] = match
         body.setdefault("name", f"{self.tenant}#{len(self.faults)}")
         added: dict[str, Any] = self.server.call("POST", "/faults", json=body)

@@ -237,6 +237,7 @@ def test_marker_creates_shipments_and_tenant_faults(inner: pytest.Pytester) -> N
             assert sim.parcel.status == "departed_facility"
             assert sim.clock().frozen
             assert [f["match"]["tenant"] for f in sim.faults] == [sim.tenant]
+            assert [f["match"]["endpoint"] for f in sim.faults] == ["track"]
             number = sim.parcels["dhl"].number
             assert track_dhl(sim, number).status_code == 503
             assert track_dhl(sim, number).status_code == 200
@@ -246,12 +247,28 @@ def test_marker_creates_shipments_and_tenant_faults(inner: pytest.Pytester) -> N
             assert sim.server.call("GET", "/faults") == []
             added = sim.fault("http_error", status=429, carrier="dhl", when={"first": 1})
             assert added["match"] == {
-                "carrier": "dhl", "endpoint": None, "number": None, "tenant": sim.tenant
+                "carrier": "dhl", "endpoint": "track", "number": None, "tenant": sim.tenant
             }
             parcel = sim.shipment("dhl", "delivered-on-time")
             assert track_dhl(sim, parcel.number).status_code == 429
             with pytest.raises(LookupError, match="no marker shipment"):
                 sim.parcel
+
+
+        @pytest.mark.carriersim("delivered-on-time", start="-3d", faults=[
+            {"kind": "http_error", "status": 503, "when": {"first": 1}},
+            {"kind": "http_error", "status": 500, "match": {"endpoint": "token"},
+             "when": {"first": 1}},
+            {"kind": "latency", "ms": 1, "match": {"endpoint": None}},
+        ])
+        def test_marker_faults_match_tracking_unless_told(sim):
+            assert [f["match"]["endpoint"] for f in sim.faults] == ["track", "token", None]
+            with httpx.Client(base_url=sim.url("ups"), trust_env=False) as http:
+                refused = http.post("/security/v1/oauth/token", auth=sim.credentials().basic_auth,
+                                    data={"grant_type": "client_credentials"})
+                assert refused.status_code == 500
+            assert track_ups(sim, sim.parcel.number).status_code == 503  # token, then 503
+            assert track_ups(sim, sim.parcel.number).status_code == 200
 
 
         @pytest.mark.carriersim("out-for-delivery")
@@ -266,7 +283,7 @@ def test_marker_creates_shipments_and_tenant_faults(inner: pytest.Pytester) -> N
         """,
     )
     result = run(inner)
-    result.assert_outcomes(passed=3, errors=1)
+    result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(["*unknown argument(s) scenarios; it takes scenario, carrier*"])
 
 
