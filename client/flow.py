@@ -107,7 +107,7 @@ def exchange(
             return reply
         _fill(error, carrier, number)
         error.attempts = attempt
-        if not policy.is_retryable(error) or attempt >= policy.max_attempts:
+        if not policy.is_retryable(error) or not policy.attempts_left(attempt):
             raise error
         wait = policy.wait_before_retry(error, attempt)
         # Waiting past the deadline only to fail then helps nobody: fail now, with the

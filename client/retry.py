@@ -10,8 +10,11 @@ Waits are capped exponential backoff with full jitter (a uniform draw between 0 
 together do not come back together. A ``Retry-After`` from the carrier replaces the backoff:
 the client waits exactly that long, or gives up at once if that would cross the deadline.
 
-Each call has ``max_attempts`` and a total ``deadline`` (seconds, covering token requests,
-attempts and waits); the transport also shortens each attempt's timeouts to what is left.
+Each call has a total ``deadline`` (seconds, covering token requests, attempts and waits;
+30 s by default) and, optionally, ``max_attempts``; the transport also shortens each
+attempt's timeouts to what is left. By default the deadline alone decides when to give up: a
+carrier that throttles three times and then cuts a body short is still a carrier that
+answers on the fifth try, and a small attempt count would give up on it.
 
 Test mode: ``RetryPolicy.for_testing()`` uses a :class:`VirtualClock`, whose sleeps return at
 once and only move its own time forward, so tests exercise backoff and deadlines without
@@ -133,8 +136,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class RetryPolicy:
     """How one client call retries transient failures (see the module docstring)."""
 
-    max_attempts: int = 4
-    """Attempts per HTTP exchange, the first one included; 1 disables retries."""
+    max_attempts: int | None = None
+    """Attempts per HTTP exchange, the first one included (1 disables retries); None: as many
+    as the deadline allows."""
     deadline: float | None = 30.0
     """Seconds one ``track`` call may take in total, waits included; None for no limit."""
     initial_backoff: float = 0.25
@@ -144,8 +148,10 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1 (or None: the deadline decides)")
+        if self.max_attempts is None and self.deadline is None:
+            raise ValueError("give a deadline or max_attempts: with neither, retries never stop")
         if self.deadline is not None and self.deadline <= 0:
             raise ValueError("deadline must be positive (or None for no deadline)")
         if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
@@ -157,6 +163,10 @@ class RetryPolicy:
         params: dict[str, Any] = {"clock": VirtualClock(), "rng": random.Random(0)}
         params.update(overrides)
         return cls(**params)
+
+    def attempts_left(self, attempt: int) -> bool:
+        """Whether the attempt count allows another try after the ``attempt``-th."""
+        return self.max_attempts is None or attempt < self.max_attempts
 
     def is_retryable(self, error: TrackingError) -> bool:
         """Whether an error is worth another attempt (transient: 429, 5xx, connection, timeout)."""

@@ -14,6 +14,7 @@ in unit tests, ``httpx.ASGITransport`` to run against the simulator in-process.
 from __future__ import annotations
 
 import math
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +121,17 @@ def _capped(base: httpx.Timeout, remaining: float) -> dict[str, float | None]:
     }
 
 
+def _untrusted_certificate(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore, which wraps ssl: the chain is short
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def translate(exc: Exception) -> TrackingError:
     """The client error for an httpx exception (the only such mapping in the package)."""
     name = type(exc).__name__
@@ -141,6 +153,13 @@ def translate(exc: Exception) -> TrackingError:
     if isinstance(exc, httpx.TooManyRedirects):
         return RequestRejected(
             f"the carrier kept redirecting ({name})", hint="check the base URL for this carrier"
+        )
+    if isinstance(exc, httpx.ConnectError) and _untrusted_certificate(exc):
+        # Asking again meets the same certificate: not transient, a setting to fix.
+        return ConfigurationError(
+            f"the server's TLS certificate is not trusted ({name}: {exc})",
+            hint="trust the CA that signed it: for carriersim serve --tls, set "
+            "SSL_CERT_FILE=$(carriersim ca), or pass an httpx client with verify=",
         )
     if isinstance(exc, httpx.ConnectError):
         return CarrierUnavailable(

@@ -1,4 +1,4 @@
-"""The ``carriersim`` command: serve, validate, timeline, numbers, schema.
+"""The ``carriersim`` command: serve, validate, timeline, numbers, schema, ca.
 
 Exit codes (all commands): 0 success; 1 the input was checked and has problems (invalid
 scenario files, an unknown scenario); 2 the command was used wrongly (unknown option, a
@@ -125,6 +125,12 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate from carriersim's local CA (carriersim ca prints "
+        "the CA file a client trusts)",
+    )
+    serve.add_argument(
         "--reload",
         action="store_true",
         help="watch the scenario files; apply changes without a restart (a broken file is "
@@ -187,6 +193,14 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     )
     _library_arguments(nums)
 
+    sub.add_parser(
+        "ca",
+        help="print the path of the local CA certificate that serve --tls uses",
+        description="Print the path of carriersim's local CA certificate (made on first use; "
+        "kept in $CARRIERSIM_HOME, default ~/.local/share/carriersim). Trust it with one "
+        "setting: SSL_CERT_FILE=$(carriersim ca) for httpx, carriersim track and Python's "
+        "ssl; REQUESTS_CA_BUNDLE for requests; NODE_EXTRA_CA_CERTS for Node.",
+    )
     schema = sub.add_parser("schema", help="print the scenario (or fault-plan) JSON Schema")
     schema.add_argument("--faults", action="store_true", help="the fault-plan schema instead")
     for name, summary in (more or {}).items():
@@ -257,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "timeline": _timeline,
         "numbers": _numbers,
         "schema": _schema,
+        "ca": _ca,
     }[args.command]
     try:
         return handler(args)
@@ -345,9 +360,16 @@ def _serve(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return 1
+    ssl: dict[str, Any] = {}
+    if args.tls:
+        from simulator import tls
+
+        ssl["ssl_certfile"] = str(tls.server_certificate(args.host))
+    scheme = "https" if args.tls else "http"
     print(
         f"carriersim {__version__}: serving UPS, FedEx, USPS and DHL on "
-        f"http://{args.host}:{args.port} (clock start {settings.clock_start:%Y-%m-%dT%H:%M:%SZ}, "
+        f"{scheme}://{args.host}:{args.port} "
+        f"(clock start {settings.clock_start:%Y-%m-%dT%H:%M:%SZ}, "
         f"seed {settings.seed}, default mix {'on' if settings.mix else 'off'})",
         file=sys.stderr,
     )
@@ -369,6 +391,7 @@ def _serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             access_log=args.access_log,
             http=PROTOCOL,
+            **ssl,
         )
     else:
         stop_watching = None
@@ -382,7 +405,12 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             uvicorn.Server(
                 config(
-                    app, args.host, args.port, log_level=args.log_level, access_log=args.access_log
+                    app,
+                    args.host,
+                    args.port,
+                    log_level=args.log_level,
+                    access_log=args.access_log,
+                    **ssl,
                 )
             ).run()
         finally:
@@ -458,6 +486,13 @@ def _no_such_scenario(name: str, known: Mapping[str, Scenario]) -> int:
     hint = f"did you mean {close[0]!r}? " if close else ""
     print(f"no scenario named {name!r}; {hint}known: {', '.join(sorted(known))}", file=sys.stderr)
     return 1
+
+
+def _ca(args: argparse.Namespace) -> int:
+    from simulator import tls
+
+    print(tls.ensure_ca())
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:
