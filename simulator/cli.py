@@ -120,8 +120,7 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="uvicorn worker processes sharing the port (default: 1; with more, each worker "
-        "keeps its own state: see README 'Command line')",
+        help="server processes sharing the port (default: 1)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(

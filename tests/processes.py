@@ -25,7 +25,11 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    args: Sequence[str], log: Path, env: Mapping[str, str] | None = None, port: int | None = None
+    args: Sequence[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[int]:
     """Run ``carriersim serve ARGS --port P`` until the block ends; yields P once it listens."""
     port = free_port() if port is None else port
@@ -35,6 +39,7 @@ def serving(
             stdout=subprocess.DEVNULL,
             stderr=out,
             env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
     try:
         deadline = time.monotonic() + 30

@@ -110,7 +110,7 @@ def test_workers_has_help_text(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "--workers N uvicorn worker processes" in out
+    assert "--workers N server processes sharing the port" in out
 
 
 @pytest.mark.parametrize("command", [["schema"], ["schema", "--faults"], ["numbers", "ups"]])
