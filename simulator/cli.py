@@ -192,6 +192,8 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     )
     _library_arguments(nums)
 
+    schema = sub.add_parser("schema", help="print the scenario (or fault-plan) JSON Schema")
+    schema.add_argument("--faults", action="store_true", help="the fault-plan schema instead")
     sub.add_parser(
         "ca",
         help="print the path of the local CA certificate that serve --tls uses",
@@ -200,8 +202,6 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         "setting: SSL_CERT_FILE=$(carriersim ca) for httpx, carriersim track and Python's "
         "ssl; REQUESTS_CA_BUNDLE for requests; NODE_EXTRA_CA_CERTS for Node.",
     )
-    schema = sub.add_parser("schema", help="print the scenario (or fault-plan) JSON Schema")
-    schema.add_argument("--faults", action="store_true", help="the fault-plan schema instead")
     for name, summary in (more or {}).items():
         # Dispatched by main() before parsing; here only to be listed.
         sub.add_parser(name, help=summary, add_help=False)

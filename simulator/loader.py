@@ -332,7 +332,8 @@ def _allowed(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _one_of(shown: str, what: str, given: str, values: Sequence[str]) -> str:
-    close = difflib.get_close_matches(given, values, n=1)
+    # A misspelt word has a nearest neighbour; a wrong number (418 for 429) has none.
+    close = [] if given.isdigit() else difflib.get_close_matches(given, values, n=1)
     listed = ", ".join(values)
     if close:
         return f"{shown} is not a known {what}; did you mean '{close[0]}'? (one of: {listed})"
@@ -358,7 +359,8 @@ def _message(err: Any, loc: tuple[Any, ...]) -> str:
             return _one_of(repr(given), last, given, values)
     if kind == "literal_error":
         given = err.get("input")
-        values = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        values = [v.strip("'") for v in re.split(r", | or ", expected) if v]
         name = next((str(p) for p in reversed(loc) if isinstance(p, str)), last)
         return _one_of(repr(given), f"value for '{name}'", str(given), values)
     if kind == "union_tag_invalid":

@@ -102,7 +102,7 @@ def test_help_lists_track_with_the_other_commands(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    assert "{serve,validate,timeline,numbers,schema,track}" in out
+    assert "{serve,validate,timeline,numbers,schema,ca,track}" in out
     assert "track parcels with the reference client" in out
 
 

@@ -179,7 +179,10 @@ def test_fault_plan_errors_name_line_field_and_fix(tmp_path: Path) -> None:
         load_fault_plan(path)
     text = str(info.value)
     assert f"{path}:2: faults[0]: a lognormal latency needs p99_ms; add 'p99_ms:'" in text
-    assert f"{path}:6: faults[1].status: Input should be 400" in text
+    assert (
+        f"{path}:6: faults[1].status: 418 is not a known value for 'status'; one of: 400, 401, "
+        "403, 404, 429, 500, 502, 503, 504"
+    ) in text
     assert f"{path}:7: faults[2]: an outage needs a window" in text
 
 
