@@ -4,10 +4,6 @@ reported (file, line, field) and the last good version keeps serving."""
 from __future__ import annotations
 
 import base64
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,8 +20,8 @@ from simulator.engine import Simulation
 from simulator.loader import load_paths
 from simulator.settings import Settings
 from tests.conftest import EPOCH
+from tests.processes import HOST, serving
 
-HOST = "127.0.0.1"
 UPS_NUMBER = "1ZV9MR388173653159"
 
 SCENARIO = """\
@@ -199,44 +195,13 @@ def test_the_watcher_ignores_files_that_are_not_scenarios(control: Control, fold
 # ------------------------------------------------------------------ carriersim serve --reload
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(folder: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``carriersim serve --reload`` on ``folder``, on a free port: (base URL, stderr log)."""
-    port = _free_port()
     log_path = tmp_path / "stderr.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "simulator", "serve", "--reload", "--port", str(port),
-             "--scenarios", str(folder), "--no-bundled", "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=log,
-            env={**os.environ, "CARRIERSIM_SECRET": "reload-test"},
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"server exited with {proc.returncode}: {log_path.read_text()}")
-                try:
-                    with socket.create_connection((HOST, port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"server did not listen within 30 s: {log_path.read_text()}")
-                    time.sleep(0.05)
-            yield f"http://{HOST}:{port}", log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    args = ["--reload", "--scenarios", str(folder), "--no-bundled", "--log-level", "warning"]
+    with serving(args, log_path, env={"CARRIERSIM_SECRET": "reload-test"}) as port:
+        yield f"http://{HOST}:{port}", log_path
 
 
 def test_serve_reload_as_a_process(served: tuple[str, Path], folder: Path) -> None:

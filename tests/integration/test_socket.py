@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -16,49 +11,18 @@ import pytest
 from simulator.loader import load_paths
 from simulator.probe import ask
 from simulator.settings import BUNDLED_SCENARIOS
+from tests.processes import HOST, serving
 
-HOST = "127.0.0.1"
 JOURNAL_LIMIT = 25
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "stderr.log").open("w+b")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port),
-         "--clock-start", "2026-03-02T15:00:00Z", "--log-level", "warning",
-         "--journal-limit", str(JOURNAL_LIMIT)],
-        stdout=subprocess.DEVNULL, stderr=log,
-        env={**os.environ, "CARRIERSIM_SECRET": "socket-test"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"server exited with {proc.returncode}: {log.read().decode()}")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("server did not listen within 30 s")
-            time.sleep(0.05)
-    yield f"http://{HOST}:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-    log.close()
+    args = ["--clock-start", "2026-03-02T15:00:00Z", "--log-level", "warning",
+            "--journal-limit", str(JOURNAL_LIMIT)]  # fmt: skip
+    log = tmp_path_factory.mktemp("server") / "stderr.log"
+    with serving(args, log, env={"CARRIERSIM_SECRET": "socket-test"}) as port:
+        yield f"http://{HOST}:{port}"
 
 
 @pytest.mark.parametrize("carrier", ["ups", "fedex", "usps", "dhl"])
