@@ -43,6 +43,10 @@ NOT_RUN = {
 }
 
 
+# Sections whose examples a test of their own runs.
+OWN_TESTS = {"Push webhooks": "tests/test_readme_push.py"}
+
+
 @dataclass(frozen=True)
 class Block:
     """One fenced code block of the README."""
@@ -50,6 +54,8 @@ class Block:
     lang: str
     line: int
     text: str
+    section: str
+    """The ``## `` heading the block stands under."""
 
     @property
     def first(self) -> str:
@@ -60,11 +66,12 @@ class Block:
 def blocks(lang: str | None = None) -> list[Block]:
     """The README's fenced blocks, in order (only those of ``lang`` when given)."""
     text = README.read_text(encoding="utf-8")
-    found = [
-        Block(m.group(1), text[: m.start()].count("\n") + 1, m.group(2))
-        for m in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M)
-    ]
-    return [b for b in found if lang is None or b.lang == lang]
+    found = []
+    for m in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+        headings = re.findall(r"^## (.+)$", text[: m.start()], re.M)
+        section = headings[-1].strip() if headings else ""
+        found.append(Block(m.group(1), text[: m.start()].count("\n") + 1, m.group(2), section))
+    return [b for b in found if (lang is None or b.lang == lang) and b.section not in OWN_TESTS]
 
 
 def _skipped(line: str) -> bool:
