@@ -252,7 +252,7 @@ def _check_health(server: CarriersimServer) -> None:
     import httpx
 
     try:
-        server.call("GET", "/health")
+        health = server.call("GET", "/health")
     except httpx.HTTPError as exc:
         pytest.fail(
             f"carriersim: nothing answers at {server.url} ({type(exc).__name__}: {exc}); "
@@ -264,6 +264,13 @@ def _check_health(server: CarriersimServer) -> None:
             f"; pass --carriersim-admin-token or set {ADMIN_TOKEN_ENV}" if exc.status == 401 else ""
         )
         pytest.fail(f"carriersim at {server.url} is not usable: {exc}{fix}", pytrace=False)
+    # Without the token a guarded server answers liveness only; every later call would fail.
+    if isinstance(health, dict) and "scenarios" not in health:
+        pytest.fail(
+            f"carriersim at {server.url} wants its admin token; pass --carriersim-admin-token "
+            f"or set {ADMIN_TOKEN_ENV}",
+            pytrace=False,
+        )
 
 
 # ------------------------------------------------------------------------------- handle

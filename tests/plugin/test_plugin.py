@@ -428,3 +428,14 @@ def test_loads_through_a_pytest11_entry_point(
     )
     result = inner.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", "--strict-markers")
     result.assert_outcomes(passed=1)
+
+
+def test_attaching_to_a_guarded_server_asks_for_its_token(inner: pytest.Pytester) -> None:
+    # Its health check needs no token (liveness), so the plugin must tell the two apart.
+    write(inner, "def test_attached(sim):\n    assert sim.shipment('ups', 'damaged').number\n")
+    with ServerThread(build(Settings(admin_token="s3cret"))) as guarded:
+        without = run(inner, "--carriersim-url", guarded.url)
+        without.assert_outcomes(errors=1)
+        without.stdout.fnmatch_lines(["*wants its admin token; pass --carriersim-admin-token*"])
+        run(inner, "--carriersim-url", guarded.url, "--carriersim-admin-token", "s3cret")\
+            .assert_outcomes(passed=1)  # fmt: skip
