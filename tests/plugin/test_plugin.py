@@ -437,5 +437,5 @@ def test_attaching_to_a_guarded_server_asks_for_its_token(inner: pytest.Pytester
         without = run(inner, "--carriersim-url", guarded.url)
         without.assert_outcomes(errors=1)
         without.stdout.fnmatch_lines(["*wants its admin token; pass --carriersim-admin-token*"])
-        run(inner, "--carriersim-url", guarded.url, "--carriersim-admin-token", "s3cret")\
-            .assert_outcomes(passed=1)  # fmt: skip
+        token = ["--carriersim-admin-token", "s3cret"]
+        run(inner, "--carriersim-url", guarded.url, *token).assert_outcomes(passed=1)
