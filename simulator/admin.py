@@ -231,6 +231,42 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         await c.reset(_tenant(r, b, required=False))
         return None
 
+    async def subscriptions(r: Request) -> Any:
+        q = r.query_params
+        return c.push.subscriptions(
+            _tenant(r), carrier=q.get("carrier"), status=q.get("status"), limit=q.get("limit")
+        )
+
+    async def deliveries(r: Request) -> Any:
+        q = r.query_params
+        return c.push.deliveries(
+            _tenant(r),
+            carrier=q.get("carrier"),
+            number=q.get("number"),
+            subscription=q.get("subscription"),
+            outcome=q.get("outcome"),
+            status=q.get("status"),
+            limit=q.get("limit"),
+        )
+
+    async def fire(r: Request) -> Any:
+        b = await _body(r)
+        return await c.push.fire(_tenant(r, b), b.get("all", False))
+
+    async def replay_missed(r: Request) -> Any:
+        b = await _body(r)
+        return c.push.replay(_tenant(r, b), b.get("subscription"))
+
+    async def webhook(r: Request) -> Any:
+        return c.push.webhook(_tenant(r), r.path_params["carrier"])
+
+    async def set_webhook(r: Request) -> Any:
+        b = await _body(r)
+        return c.push.set_webhook(_tenant(r, b), r.path_params["carrier"], b)
+
+    async def delete_webhook(r: Request) -> Any:
+        return c.push.delete_webhook(_tenant(r), r.path_params["carrier"])
+
     table: list[tuple[str, Handler, list[str], int]] = [
         ("/health", health, ["GET"], 200),
         ("/version", version, ["GET"], 200),
@@ -256,6 +292,13 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         ("/requests/unmatched", unmatched, ["GET"], 200),
         ("/requests/verify", verify, ["POST"], 200),
         ("/reset", reset, ["POST"], 204),
+        ("/subscriptions", subscriptions, ["GET"], 200),
+        ("/deliveries", deliveries, ["GET"], 200),
+        ("/deliveries/fire", fire, ["POST"], 200),
+        ("/deliveries/replay", replay_missed, ["POST"], 200),
+        ("/webhooks/{carrier}", webhook, ["GET"], 200),
+        ("/webhooks/{carrier}", set_webhook, ["PUT"], 200),
+        ("/webhooks/{carrier}", delete_webhook, ["DELETE"], 204),
     ]
     # Starlette matches a path once; routes sharing a path dispatch on the method here.
     by_path: dict[str, dict[str, tuple[Handler, int]]] = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,6 +20,7 @@ from simulator.carriers.common import TENANT_PARAM
 from simulator.control import Control
 from simulator.engine import Simulation
 from simulator.loader import load_fault_plan, load_paths
+from simulator.push.dispatch import Dispatcher
 from simulator.settings import Settings, settings_from_env
 
 
@@ -26,6 +29,8 @@ def create_app(sim: Simulation) -> Starlette:
     those also under ``/t/<tenant>`` (the prefix names the tenant), with the admin API under
     ``/__admin``."""
     control = Control(sim)
+    dispatcher = Dispatcher(sim, {name: c.push for name, c in carriers.CARRIERS.items()})
+    sim.dispatcher = dispatcher
 
     async def unknown_path(request: Request, exc: Exception) -> Response:
         # Unmatched requests are journaled too: "what did my test call?" has an answer.
@@ -58,6 +63,7 @@ def create_app(sim: Simulation) -> Starlette:
     prefixed: list[BaseRoute] = []
     for name, carrier in carriers.CARRIERS.items():
         own = [_with_faults(sim, carrier, r) for r in carrier.routes(sim)]
+        own += [_with_faults(sim, carrier, r, "subscription") for r in carrier.push.routes(sim)]
         routes.extend(own)
         prefixed.append(Mount(f"/{name}", routes=own))
     # Every carrier path again behind /t/<tenant> (the prefix names the tenant), last:
@@ -66,7 +72,21 @@ def create_app(sim: Simulation) -> Starlette:
     routes.extend(admin.routes(control, sim.settings.admin_token))
     routes.extend(prefixed)
     routes.append(tenanted)
-    app = _LeanApp(routes=routes, exception_handlers={404: unknown_path, 405: wrong_method})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Pushes fire from the server's own loop, whatever requests arrive.
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+
+    app = _LeanApp(
+        routes=routes,
+        exception_handlers={404: unknown_path, 405: wrong_method},
+        lifespan=lifespan,
+    )
     app.state.sim = sim
     app.state.control = control
     control.app = app
@@ -119,9 +139,9 @@ class _Direct:
         await response(scope, receive, send)
 
 
-def _with_faults(sim: Simulation, carrier: Carrier, route: Route) -> Route:
+def _with_faults(sim: Simulation, carrier: Carrier, route: Route, kind: str | None = None) -> Route:
     """The route with every fault kind applied around its endpoint."""
-    kind = "token" if "token" in route.path else "track"
+    kind = kind or ("token" if "token" in route.path else "track")
     endpoint = faulting.wrap(sim, carrier, kind, route.endpoint)
     return Route(route.path, _Direct(endpoint), methods=list(route.methods or ()), name=route.name)
 

@@ -165,6 +165,11 @@ class Control:
         self._fault_serial = 0
         self.reloaded_at: float | None = None
         self.reload_error: str | None = None
+        # Imported here: the push control reuses this module's errors and validators.
+        from simulator.push.control import PushControl
+
+        self.push = PushControl(sim)
+        """Subscriptions, deliveries, firing and portal-held webhooks."""
 
     # ---------------------------------------------------------------- health, scenarios
 
@@ -180,6 +185,7 @@ class Control:
             "seed": self.sim.settings.seed,
             "default_mix": self.sim.settings.mix is not False,
             "last_reload_error": self.reload_error,
+            "push_errors": list(self.sim.push_errors),
         }
 
     def scenarios(self) -> list[dict[str, Any]]:
@@ -783,6 +789,7 @@ class Control:
         if tenant is not None:
             await self._entries()  # know each entry's tenant before dropping that tenant's
         sim.store.reset(tenant)
+        sim.push.reset(tenant)
         sim.touch()
         sim.faults.book.reset(tenant)
         with self._lock:
@@ -801,7 +808,7 @@ class Control:
             sim.journal.clear(keep=lambda e: e.tenant != tenant)
 
 
-_KINDS = "latency, http_error, rate_limit, outage, connection, body, lie, quirk"
+_KINDS = "latency, http_error, rate_limit, outage, connection, body, lie, quirk, push"
 _FASTEST = 1_000_000.0
 """The fastest a clock may run: a million times real time (11.6 days a second)."""
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING
 
 from simulator.catalog import Catalog
 from simulator.clock import Clock
 from simulator.faults import Fault, FaultBook, FaultRegistry
 from simulator.journal import Journal
+from simulator.push.store import MemoryPushStore
 from simulator.replay import Replays
 from simulator.scenario import Scenario
 from simulator.settings import Settings
 from simulator.store import MemoryStore, Store
 from simulator.timeline import Shipment
 from simulator.tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from simulator.push.dispatch import Dispatcher
 
 
 class Simulation:
@@ -52,6 +57,12 @@ class Simulation:
         """Clean answers repeat requests get ahead of routing (see simulator.replay)."""
         self.creators: set[str] = set()
         """Tenants that created shipments (lets every other lookup skip the store)."""
+        self.push = MemoryPushStore(settings.push_attempt_limit)
+        """Subscriptions, waiting pushes and delivery attempts (see simulator.push)."""
+        self.dispatcher: Dispatcher | None = None
+        """The push scheduler and delivery loop; set by the app factory."""
+        self.push_errors: list[str] = []
+        """The last unexpected errors of the delivery loop (shown by /__admin/health)."""
 
     def use_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         """Serve these scenarios from now on (start-up and live reload)."""

@@ -22,6 +22,9 @@ Kinds:
                    future_timestamps, unknown_codes, status_regression, empty_events,
                    missing_optional_fields, non_ascii_places, padded_number,
                    lowercase_number
+``push``           dropped, duplicated, reordered, delayed, wrong_signature, stale_body:
+                   what goes wrong with a push delivery (only ever matches pushes, which
+                   match as endpoint ``push``; no other kind matches a push)
 =================  ======================================================================
 """
 
@@ -40,7 +43,9 @@ from pydantic import Field, model_validator
 from simulator.fields import Carrier, Duration, Frozen
 from simulator.seeding import seed_int
 
-Endpoint = Literal["token", "track"]
+Endpoint = Literal["token", "track", "subscription", "push"]
+"""What a fault can match: the token and tracking APIs, the push subscription APIs, and
+the pushes a carrier sends."""
 
 # Rate-limit presets: the carriers' documented or observed default limits (NOTES §1.7,
 # §2.7, §3.7, §4.6). UPS publishes none; its preset is a guess flagged as such.
@@ -247,8 +252,23 @@ class DataQuirk(Frozen):
     mode: Quirk
 
 
+PushMode = Literal["dropped", "duplicated", "reordered", "delayed", "wrong_signature", "stale_body"]
+
+
+class PushFault(Frozen):
+    """Something wrong with a push delivery: never sent, sent twice, sent after the next
+    one, sent late, signed with the wrong secret, or carrying the previous state."""
+
+    kind: Literal["push"]
+    mode: PushMode
+    delay: Duration = Field(
+        default=timedelta(minutes=10),
+        description="for 'delayed': how much later on the tenant's simulated clock",
+    )
+
+
 FaultKind = Annotated[
-    Latency | HttpError | RateLimit | Outage | Connection | BodyFault | Lie | DataQuirk,
+    Latency | HttpError | RateLimit | Outage | Connection | BodyFault | Lie | DataQuirk | PushFault,
     Field(discriminator="kind"),
 ]
 
@@ -310,6 +330,8 @@ class Decision:
     lies: frozenset[str] = frozenset()
     quirks: frozenset[str] = frozenset()
     fired: tuple[str, ...] = ()
+    push: tuple[PushFault, ...] = ()
+    """Push faults, in plan order (only in decisions for endpoint ``push``)."""
 
     @property
     def clean(self) -> bool:
@@ -358,7 +380,9 @@ class FaultBook:
         body: BodyFault | None = None
         lies: set[str] = set()
         quirks: set[str] = set()
+        pushes: list[PushFault] = []
         fired: list[str] = []
+        pushing = info.endpoint == "push"
         with self._lock:
             counters = self._tenants.setdefault(info.tenant, _Counters())
             for scope, faults in plans:
@@ -369,6 +393,10 @@ class FaultBook:
                         continue
                     fid = fault_id(fault, index, scope)
                     kind = fault.fault
+                    # Push faults act on pushes only, and nothing else acts on a push; a
+                    # fault that cannot apply does not count the request either.
+                    if isinstance(kind, PushFault) is not pushing:
+                        continue
                     if isinstance(kind, RateLimit):
                         # A limiter counts every request its lifetime lets through, not only
                         # those it refuses; outside its lifetime it neither counts nor refuses.
@@ -395,12 +423,22 @@ class FaultBook:
                         body = body or kind
                     elif isinstance(kind, Lie):
                         lies.add(kind.mode)
+                    elif isinstance(kind, PushFault):
+                        pushes.append(kind)
                     else:
                         quirks.add(kind.mode)
         if not fired:
             return CLEAN
         return Decision(
-            delay, error, rate, connection, body, frozenset(lies), frozenset(quirks), tuple(fired)
+            delay,
+            error,
+            rate,
+            connection,
+            body,
+            frozenset(lies),
+            frozenset(quirks),
+            tuple(fired),
+            tuple(pushes),
         )
 
     def _fires(self, counters: _Counters, fid: str, when: Lifetime, info: RequestInfo) -> bool:
@@ -473,7 +511,8 @@ class FaultRegistry:
 
     def _refresh(self) -> None:
         self._version = getattr(self, "_version", 0) + 1
-        carriers = {f.match.carrier for f in self._global}
+        # Push faults never touch a request: they do not make a carrier's requests faulty.
+        carriers = {f.match.carrier for f in self._global if not isinstance(f.fault, PushFault)}
         self._all_carriers = None in carriers
         self._carriers = frozenset(c for c in carriers if c is not None)
         self._with_faults = frozenset(self._scenarios)

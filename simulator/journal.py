@@ -28,8 +28,15 @@ _SECRET_HEADERS = {
     "dhl-api-key",
     "x-api-key",
     "cookie",
+    "credential",
+    "dhl-api-hook-secret",
 }
 _SECRET_FIELDS = {
+    # Push subscriptions: USPS's secret, UPS v1's destination credential, DHL's hook token.
+    "secret",
+    "credential",
+    "token",
+    "securitytoken",
     "client_secret",
     "child_secret",
     "child_key",

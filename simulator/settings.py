@@ -45,6 +45,17 @@ class Settings:
     """Requests the journal keeps (the oldest fall out first)."""
     render_cache_bytes: int = 27 * 1024 * 1024
     """Bytes of rendered bodies kept (random entries evicted beyond it)."""
+    push_timeout: float = 5.0
+    """Seconds a push receiver has to answer (connect and read) before the attempt fails."""
+    push_tick: float = 0.02
+    """Real seconds between two looks for due pushes."""
+    push_concurrency: int = 16
+    """Subscriptions whose pushes are sent at the same time."""
+    push_strict_targets: bool = False
+    """FedEx's production rule for webhook URLs (HTTPS, at most 200 characters, no literal
+    IP, no localhost); off by default so tests can receive on loopback."""
+    push_attempt_limit: int = 5000
+    """Delivery attempts ``/__admin/deliveries`` keeps (all tenants together)."""
 
 
 def settings_to_env(settings: Settings) -> str:

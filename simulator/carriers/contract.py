@@ -17,6 +17,52 @@ from starlette.types import Scope
 
 if TYPE_CHECKING:
     from simulator.engine import Simulation
+    from simulator.push.model import Pending, RetryRule, Subscription
+    from simulator.timeline import Shipment
+
+
+class TokenSource(Protocol):
+    """Where a push gets a bearer token from the customer's own OAuth token URL (UPS v2)."""
+
+    async def customer_token(self, url: str, client_id: str, client_secret: str) -> str:
+        """A live access token for these client credentials (cached while it lives)."""
+        ...
+
+
+class PushProfile(Protocol):
+    """How a carrier pushes: its subscription API, its push body, its signature, its
+    retries. The delivery loop (:mod:`simulator.push.dispatch`) does the rest."""
+
+    @property
+    def retry(self) -> RetryRule:
+        """What counts as accepted, when to try again, and what happens after the last try."""
+        ...
+
+    def routes(self, sim: Simulation) -> list[Route]:
+        """The carrier's subscription endpoints at their real paths."""
+        ...
+
+    def wanted(self, sub: Subscription, shipment: Shipment, index: int) -> bool:
+        """Whether the subscription's filters let this event through (event types)."""
+        ...
+
+    def render(
+        self, sub: Subscription, delivery: Pending, shipment: Shipment | None, count: int,
+        sent_at: float,
+    ) -> bytes:  # fmt: skip
+        """The push body: the carrier's message for ``delivery`` showing the first
+        ``count`` events of ``shipment`` (None for messages about no shipment), sent at
+        simulated instant ``sent_at``."""
+        ...
+
+    async def sign(self, sub: Subscription, body: bytes, tokens: TokenSource) -> dict[str, str]:
+        """The request headers that carry and authenticate ``body`` as the carrier does."""
+        ...
+
+    def secret_headers(self, sub: Subscription) -> tuple[str, ...]:
+        """The headers (lower-case) whose values prove the push (masked in listings,
+        spoiled by a ``wrong_signature`` fault)."""
+        ...
 
 
 class Carrier(Protocol):
@@ -45,6 +91,11 @@ class Carrier(Protocol):
     def method_not_allowed(self, path: str, allowed: Sequence[str]) -> Response:
         """The carrier's 405 for a request to one of its paths with another method, with
         the ``Allow`` header listing ``allowed``."""
+        ...
+
+    @property
+    def push(self) -> PushProfile:
+        """How the carrier pushes tracking events to a customer's URL."""
         ...
 
     def replay_credential(self, scope: Scope) -> Hashable | None:

@@ -63,14 +63,15 @@ tracking handler applies the data faults of ``faulting.data_faults``):
   the asked shipment under :func:`other_number` (another valid number of the same format).
 
 Layout: ``codes`` (the carrier's vocabulary for canonical events), ``render`` (response
-bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks) and
-``faults`` (its data quirks and lies). :data:`CARRIER` is the package as a
+bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks),
+``faults`` (its data quirks and lies) and ``push`` (subscriptions and webhooks).
+:data:`CARRIER` is the package as a
 :class:`~simulator.carriers.contract.Carrier`.
 """
 
 from __future__ import annotations
 
-from simulator.carriers.dhl import api, codes, faults, render
+from simulator.carriers.dhl import api, codes, faults, push, render
 from simulator.carriers.dhl.api import Query, describe, error_response, parse_query, query_pairs
 from simulator.carriers.dhl.codes import (
     ARRIVED_AT_DELIVERY_FACILITY,
@@ -102,6 +103,7 @@ __all__ = [
     "offsetless",
     "other_number",
     "parse_query",
+    "push",
     "query_pairs",
     "render",
     "wrong_offset",
@@ -117,6 +119,7 @@ class Dhl:
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
     replay_credential = staticmethod(api.replay_credential)
+    push = push.PUSH
 
 
 CARRIER = Dhl()

@@ -48,8 +48,9 @@ scenario's fault to that scenario's numbers, a fault matching one number to that
 other fault to every number of the request. Faulted entries are cached under their own keys.
 
 Layout: ``codes`` (the carrier's vocabulary for canonical events), ``render`` (response
-bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks) and
-``faults`` (its data quirks and lies). :data:`CARRIER` is the package as a
+bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks),
+``faults`` (its data quirks and lies) and ``push`` (subscriptions and webhooks).
+:data:`CARRIER` is the package as a
 :class:`~simulator.carriers.contract.Carrier`.
 """
 
@@ -57,7 +58,7 @@ from __future__ import annotations
 
 from starlette.types import Scope
 
-from simulator.carriers.fedex import api, codes, faults, render
+from simulator.carriers.fedex import api, codes, faults, push, render
 from simulator.carriers.fedex.api import TOKEN_PATH, TRACK_PATH, describe, error_response
 from simulator.carriers.fedex.codes import NAME
 from simulator.carriers.fedex.faults import wrong_number
@@ -73,6 +74,7 @@ __all__ = [
     "describe",
     "error_response",
     "faults",
+    "push",
     "render",
     "wrong_number",
 ]
@@ -86,6 +88,7 @@ class Fedex:
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
+    push = push.PUSH
 
     @staticmethod
     def replay_credential(scope: Scope) -> None:

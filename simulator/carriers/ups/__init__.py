@@ -22,14 +22,15 @@ the fault wrapper calls; the tracking handler applies the data faults (timeline 
 :mod:`simulator.quirks`, then the UPS-format quirks and lies of :func:`apply_format_faults`).
 
 Layout: ``codes`` (the carrier's vocabulary for canonical events), ``render`` (response
-bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks) and
-``faults`` (its data quirks and lies). :data:`CARRIER` is the package as a
+bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks),
+``faults`` (its data quirks and lies) and ``push`` (subscriptions and webhooks).
+:data:`CARRIER` is the package as a
 :class:`~simulator.carriers.contract.Carrier`.
 """
 
 from __future__ import annotations
 
-from simulator.carriers.ups import api, codes, faults, render
+from simulator.carriers.ups import api, codes, faults, push, render
 from simulator.carriers.ups.api import describe, error_response
 from simulator.carriers.ups.codes import KIND_STATUS, NAME, REASON_STATUS, STATUS_NAMES, status_of
 from simulator.carriers.ups.faults import apply_format_faults, other_number
@@ -48,6 +49,7 @@ __all__ = [
     "error_response",
     "faults",
     "other_number",
+    "push",
     "render",
     "status_of",
 ]
@@ -62,6 +64,7 @@ class Ups:
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
     replay_credential = staticmethod(api.replay_credential)
+    push = push.PUSH
 
 
 CARRIER = Ups()

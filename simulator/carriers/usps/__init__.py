@@ -65,14 +65,15 @@ Faults (``simulator.faulting``; the section "Fault hooks" at the end has the det
 Choices the sources leave open are marked [unverified] in the tables below.
 
 Layout: ``codes`` (the carrier's vocabulary for canonical events), ``render`` (response
-bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks) and
-``faults`` (its data quirks and lies). :data:`CARRIER` is the package as a
+bodies), ``api`` (routes, request parsing, auth, error envelopes, fault hooks),
+``faults`` (its data quirks and lies) and ``push`` (subscriptions and webhooks).
+:data:`CARRIER` is the package as a
 :class:`~simulator.carriers.contract.Carrier`.
 """
 
 from __future__ import annotations
 
-from simulator.carriers.usps import api, codes, faults, render
+from simulator.carriers.usps import api, codes, faults, push, render
 from simulator.carriers.usps.api import (
     BATCH_LIMIT,
     ERROR_URI,
@@ -106,6 +107,7 @@ __all__ = [
     "error_response",
     "faults",
     "other_number",
+    "push",
     "render",
     "scan_for",
 ]
@@ -120,6 +122,7 @@ class Usps:
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
     replay_credential = staticmethod(api.replay_credential)
+    push = push.PUSH
 
 
 CARRIER = Usps()

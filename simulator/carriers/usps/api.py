@@ -91,7 +91,8 @@ APP_SCOPES: tuple[str, ...] = (
 )
 """The scopes every simulated app holds: the spec example's ``scope``, in its order."""
 
-_APP_SCOPE_SET = frozenset(APP_SCOPES)
+# Subscriptions – Tracking names its own scope; an app may ask for it explicitly.
+_APP_SCOPE_SET = frozenset((*APP_SCOPES, "subscriptions-tracking"))
 TRACKING_SCOPE = "tracking"
 """The scope the tracking APIs require [spec: security OAuth: tracking]."""
 
