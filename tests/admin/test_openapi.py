@@ -224,6 +224,26 @@ def test_every_documented_answer_happens_and_matches_its_schema(
     expect(c.post(a + "/requests/verify", json={"carrier": "dhl", "tenant": "tour"}), 200)
     expect(c.post(a + "/requests/verify", json={"at_least": "twice"}), 400)
 
+    # push
+    hook = {"url": "http://127.0.0.1:9/fedex", "security_token": "tour-token"}
+    expect(c.put(a + "/webhooks/fedex", params=T, json=hook), 200)
+    expect(c.put(a + "/webhooks/fedex", params=T, json={"url": "ftp://x"}), 400)
+    shown = expect(c.get(a + "/webhooks/fedex", params=T), 200)
+    assert shown["security_token"] == "***"
+    expect(c.get(a + "/webhooks/dhl", params=T), 400)
+    expect(c.get(a + "/webhooks/ups", params=T), 404)
+    expect(c.delete(a + "/webhooks/fedex", params=T), 204)
+    expect(c.delete(a + "/webhooks/fedex", params=T), 404)
+    expect(c.delete(a + "/webhooks/dhl", params=T), 400)
+    expect(c.get(a + "/subscriptions", params=T), 200)
+    expect(c.get(a + "/subscriptions", params={**T, "carrier": "dhI"}), 400)
+    expect(c.get(a + "/deliveries", params=T), 200)
+    expect(c.get(a + "/deliveries", params={**T, "limit": "many"}), 400)
+    expect(c.post(a + "/deliveries/fire", params=T), 200)
+    expect(c.post(a + "/deliveries/fire", params=T, json={"all": "yes"}), 400)
+    expect(c.post(a + "/deliveries/replay", params=T), 200)
+    expect(c.post(a + "/deliveries/replay", params=T, json={"subscription": 7}), 400)
+
     # reset
     expect(c.post(a + "/reset", json={"tenant": "tour"}), 204)
     expect(c.post(a + "/reset", content=b"[1]"), 400)
