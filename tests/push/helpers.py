@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from client.push import DhlPushAuth, FedexPushAuth, UpsPushAuth, UspsPushAuth
 from simulator.webhook_recorder import Delivery, Inbox
 
 USPS_SECRET = "MySecretKeyPhraseIs32BytesLength"
@@ -164,6 +165,18 @@ def authentic(sub: Subscribed, delivery: Delivery) -> bool:
         message = (doc["timestamp"] + doc["payload"]).encode()
         return delivery.header("x-hmac") == _b64_hmac(USPS_SECRET, message)
     return delivery.header(DHL_HEADER) == DHL_TOKEN
+
+
+def client_secret(sub: Subscribed) -> Any:
+    """The reference client's secret for this subscription (None for UPS v2, whose
+    tokens come from the test's own token URL, not from a client TokenIssuer)."""
+    if sub.carrier == "ups":
+        return UpsPushAuth(credential=UPS_CREDENTIAL) if sub.details["version"] == "v1" else None
+    if sub.carrier == "fedex":
+        return FedexPushAuth(FEDEX_TOKEN)
+    if sub.carrier == "usps":
+        return UspsPushAuth(USPS_SECRET)
+    return DhlPushAuth(DHL_HEADER, DHL_TOKEN)
 
 
 def number_in(carrier: str, delivery: Delivery) -> str:
