@@ -246,6 +246,7 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
             subscription=q.get("subscription"),
             outcome=q.get("outcome"),
             status=q.get("status"),
+            kind=q.get("kind"),
             limit=q.get("limit"),
         )
 

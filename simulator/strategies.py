@@ -210,6 +210,15 @@ SOCKET_FAULTS: tuple[dict[str, object], ...] = (
 )
 """Every connection fault, with waits short enough for tests (they need a real socket)."""
 
+PUSH_FAULTS: tuple[dict[str, object], ...] = (
+    *(
+        _kind(kind="push", mode=m)
+        for m in ("dropped", "duplicated", "reordered", "wrong_signature", "stale_body")
+    ),
+    {"kind": "push", "mode": "delayed", "delay": "20m"},
+)
+"""Every push fault (they act on push deliveries only)."""
+
 
 @st.composite
 def faults(

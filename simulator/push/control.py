@@ -131,6 +131,7 @@ class PushControl:
         subscription: Any = None,
         outcome: Any = None,
         status: Any = None,
+        kind: Any = None,
         limit: Any = None,
     ) -> list[dict[str, Any]]:
         """The tenant's delivery attempts, oldest first (the newest ``limit``)."""
@@ -152,6 +153,7 @@ class PushControl:
             and (number is None or a.number == number)
             and (subscription is None or a.subscription == subscription)
             and (outcome is None or a.outcome == outcome)
+            and (kind is None or a.kind == kind)
             and (wanted_status is None or a.status == wanted_status)
         ]
         return [attempt_json(a) for a in found[-count:]]

@@ -9,14 +9,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from client.push import DhlPushAuth, FedexPushAuth, UpsPushAuth, UspsPushAuth
-from simulator.webhook_recorder import Delivery, Inbox
+from simulator.webhook_recorder import Delivery, Inbox, WebhookServer
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+EVENTS = 10
+"""Events of the scenario ``delivered-on-time``."""
+CARRIERS = ["ups", "fedex", "usps", "dhl"]
+_tenants = itertools.count()
 
 USPS_SECRET = "MySecretKeyPhraseIs32BytesLength"
 """The 32-character secret of the spec's own examples."""
@@ -202,3 +211,49 @@ def event_count(carrier: str, delivery: Delivery) -> int:
         result = doc["output"]["completeTrackResults"][0]["trackResults"][0]
         return len(result["scanEvents"])
     return len(doc["shipments"][0]["events"])
+
+
+def new_tenant(carrier: str) -> str:
+    return f"push-{carrier}-{next(_tenants)}"
+
+
+def new_shipment(client: httpx.Client, carrier: str, tenant: str) -> str:
+    """Freeze the tenant's clock and create a shipment whose first event is 1 h away."""
+    r = client.post("/__admin/clock/freeze", json={"tenant": tenant})
+    assert r.status_code == 200, r.text
+    made = {"carrier": carrier, "scenario": "delivered-on-time", "start": "1h"}
+    r = client.post("/__admin/shipments", json={"tenant": tenant, **made})
+    assert r.status_code == 201, r.text
+    return str(r.json()["number"])
+
+
+def advance(client: httpx.Client, tenant: str, by: str) -> None:
+    r = client.post("/__admin/clock/advance", json={"tenant": tenant, "by": by})
+    assert r.status_code == 200, r.text
+
+
+def attempts_of(client: httpx.Client, tenant: str, **filters: Any) -> list[dict[str, Any]]:
+    r = client.get("/__admin/deliveries", params={"tenant": tenant, **filters})
+    assert r.status_code == 200, r.text
+    found: list[dict[str, Any]] = r.json()
+    return found
+
+
+def wait_attempts(
+    client: httpx.Client, tenant: str, count: int, timeout: float = 10, **filters: Any
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = attempts_of(client, tenant, **filters)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def subscribed_shipment(
+    client: httpx.Client, receiver: WebhookServer, carrier: str, **options: Any
+) -> tuple[str, Subscribed]:
+    tenant = new_tenant(carrier)
+    number = new_shipment(client, carrier, tenant)
+    inbox = receiver.inbox(tenant)
+    return tenant, subscribe(client, carrier, tenant, number, inbox, **options)

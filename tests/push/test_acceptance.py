@@ -9,110 +9,31 @@ from __future__ import annotations
 import base64
 import itertools
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from client.push import ReplayGuard, verify_and_parse
-from simulator.app import create_app
-from simulator.engine import Simulation
-from simulator.loader import load_paths
-from simulator.server import ServerThread
-from simulator.settings import BUNDLED_SCENARIOS, Settings
 from simulator.webhook_recorder import WebhookServer
 from tests.contract.push_validation import validate_push
 from tests.push.helpers import (
+    CARRIERS,
+    EVENTS,
     UPS_CLIENT,
     UPS_CLIENT_SECRET,
-    Subscribed,
+    advance,
+    attempts_of,
     authentic,
     client_secret,
     event_count,
     number_in,
-    subscribe,
+    subscribed_shipment,
     token,
+    wait_attempts,
 )
 from tests.push_bodies import UPS_V1, UPS_V2
-
-START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-EVENTS = 10
-"""Events of the scenario ``delivered-on-time``."""
-CARRIERS = ["ups", "fedex", "usps", "dhl"]
-_tenants = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def sim() -> Simulation:
-    settings = Settings(clock_start=START, push_timeout=0.5, push_tick=0.01)
-    return Simulation(settings, load_paths((BUNDLED_SCENARIOS,)))
-
-
-@pytest.fixture(scope="module")
-def base(sim: Simulation) -> Iterator[str]:
-    with ServerThread(create_app(sim)) as server:
-        yield server.url
-
-
-@pytest.fixture
-def receiver(carriersim_webhook_server: WebhookServer) -> WebhookServer:
-    """The pytest plugin's recording webhook server (each test makes its own inboxes)."""
-    return carriersim_webhook_server
-
-
-@pytest.fixture
-def client(base: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base, timeout=10) as c:
-        yield c
-
-
-def _tenant(carrier: str) -> str:
-    return f"push-{carrier}-{next(_tenants)}"
-
-
-def _shipment(client: httpx.Client, carrier: str, tenant: str) -> str:
-    """Freeze the tenant's clock and create a shipment whose first event is 1 h away."""
-    r = client.post("/__admin/clock/freeze", json={"tenant": tenant})
-    assert r.status_code == 200, r.text
-    made = {"carrier": carrier, "scenario": "delivered-on-time", "start": "1h"}
-    r = client.post("/__admin/shipments", json={"tenant": tenant, **made})
-    assert r.status_code == 201, r.text
-    return str(r.json()["number"])
-
-
-def _advance(client: httpx.Client, tenant: str, by: str) -> None:
-    r = client.post("/__admin/clock/advance", json={"tenant": tenant, "by": by})
-    assert r.status_code == 200, r.text
-
-
-def _attempts(client: httpx.Client, tenant: str, **filters: Any) -> list[dict[str, Any]]:
-    r = client.get("/__admin/deliveries", params={"tenant": tenant, **filters})
-    assert r.status_code == 200, r.text
-    found: list[dict[str, Any]] = r.json()
-    return found
-
-
-def _wait_attempts(
-    client: httpx.Client, tenant: str, count: int, timeout: float = 10, **filters: Any
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = _attempts(client, tenant, **filters)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
-
-
-def _setup(
-    client: httpx.Client, receiver: WebhookServer, carrier: str, **options: Any
-) -> tuple[str, Subscribed]:
-    tenant = _tenant(carrier)
-    number = _shipment(client, carrier, tenant)
-    inbox = receiver.inbox(tenant)
-    return tenant, subscribe(client, carrier, tenant, number, inbox, **options)
-
 
 CASES = [("ups", {"version": "v1"}), ("ups", {"version": "v2"}), ("fedex", {}),
          ("usps", {}), ("dhl", {})]  # fmt: skip
@@ -123,9 +44,9 @@ CASES = [("ups", {"version": "v1"}), ("ups", {"version": "v2"}), ("fedex", {}),
 def test_a_clock_jump_delivers_every_passed_event_signed_and_in_order(
     client: httpx.Client, receiver: WebhookServer, carrier: str, options: dict[str, Any]
 ) -> None:
-    tenant, sub = _setup(client, receiver, carrier, **options)
+    tenant, sub = subscribed_shipment(client, receiver, carrier, **options)
     assert sub.inbox.deliveries == []  # nothing had happened yet
-    _advance(client, tenant, "3d")
+    advance(client, tenant, "3d")
     got = sub.inbox.wait_for(EVENTS, timeout=10, path=f"/{carrier}")
     assert all(d.method == "POST" for d in got)
     assert all(authentic(sub, d) for d in got), [d.header_map for d in got]
@@ -157,7 +78,7 @@ def test_a_clock_jump_delivers_every_passed_event_signed_and_in_order(
 def test_deliveries_fire_in_real_time_as_a_fast_clock_passes_each_event(
     client: httpx.Client, receiver: WebhookServer, carrier: str
 ) -> None:
-    tenant, sub = _setup(client, receiver, carrier)
+    tenant, sub = subscribed_shipment(client, receiver, carrier)
     # 1 h of simulated time a second real time: the label (1 h away) after about 1 s,
     # the pickup (7 h away) after about 7 s; after 1.5 s only the first is due.
     r = client.post("/__admin/clock/run", json={"tenant": tenant, "rate": 3600})
@@ -170,7 +91,7 @@ def test_deliveries_fire_in_real_time_as_a_fast_clock_passes_each_event(
 
 
 def test_a_frozen_clock_fires_on_demand(client: httpx.Client, receiver: WebhookServer) -> None:
-    tenant, sub = _setup(client, receiver, "usps")
+    tenant, sub = subscribed_shipment(client, receiver, "usps")
     r = client.post("/__admin/clock/set", json={"tenant": tenant, "at": "2026-03-02T22:30:00Z"})
     assert r.status_code == 200
     r = client.post("/__admin/deliveries/fire", json={"tenant": tenant})
@@ -178,7 +99,7 @@ def test_a_frozen_clock_fires_on_demand(client: httpx.Client, receiver: WebhookS
     # Label created at 16:00, picked up at 22:00: both passed, both sent by the time the
     # fire call answers (the background loop may have sent some of them already).
     sub.inbox.wait_for(2, timeout=2, path="/usps")
-    done = _attempts(client, tenant, outcome="delivered")
+    done = attempts_of(client, tenant, outcome="delivered")
     assert [a["event_index"] for a in done] == [0, 1]
     assert all(a["status"] == 200 and a["retry"] == 0 for a in done)
 
@@ -186,31 +107,31 @@ def test_a_frozen_clock_fires_on_demand(client: httpx.Client, receiver: WebhookS
 def test_ups_drops_an_event_the_receiver_refuses(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    tenant, sub = _setup(client, receiver, "ups")
+    tenant, sub = subscribed_shipment(client, receiver, "ups")
     sub.inbox.respond(500, times=1)
-    _advance(client, tenant, "7h")  # label and pickup
+    advance(client, tenant, "7h")  # label and pickup
     sub.inbox.wait_for(2, timeout=5, path="/ups")
-    attempts = _wait_attempts(client, tenant, 2)
+    attempts = wait_attempts(client, tenant, 2)
     assert [(a["event_index"], a["status"], a["outcome"]) for a in attempts] == [
         (0, 500, "dropped"),
         (1, 200, "delivered"),
     ]
-    _advance(client, tenant, "1d")
+    advance(client, tenant, "1d")
     time.sleep(0.2)
     # Lost for good: later events come, the refused one never again.
-    assert 0 not in [a["event_index"] for a in _attempts(client, tenant)[2:]]
+    assert 0 not in [a["event_index"] for a in attempts_of(client, tenant)[2:]]
 
 
 def test_fedex_retries_three_times_over_15_minutes_then_keeps_the_event_for_replay(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    tenant, sub = _setup(client, receiver, "fedex")
+    tenant, sub = subscribed_shipment(client, receiver, "fedex")
     sub.inbox.respond(500, times=4)
-    _advance(client, tenant, "1h")  # the label event only
+    advance(client, tenant, "1h")  # the label event only
     for made in range(1, 4):
-        _wait_attempts(client, tenant, made)
-        _advance(client, tenant, "5m")
-    attempts = _wait_attempts(client, tenant, 4)
+        wait_attempts(client, tenant, made)
+        advance(client, tenant, "5m")
+    attempts = wait_attempts(client, tenant, 4)
     assert [(a["retry"], a["status"], a["outcome"]) for a in attempts] == [
         (0, 500, "retry_scheduled"),
         (1, 500, "retry_scheduled"),
@@ -231,16 +152,16 @@ def test_fedex_retries_three_times_over_15_minutes_then_keeps_the_event_for_repl
 def test_usps_suspends_the_subscription_until_it_is_enabled_again(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    tenant, sub = _setup(client, receiver, "usps")
+    tenant, sub = subscribed_shipment(client, receiver, "usps")
     sub.inbox.respond(500, times=1)
-    _advance(client, tenant, "1h")
-    _wait_attempts(client, tenant, 1)
+    advance(client, tenant, "1h")
+    wait_attempts(client, tenant, 1)
     auth = token(client, "usps", tenant)
     path = f"/subscriptions-tracking/v3r2/subscriptions/{sub.id}"
     shown = client.get(path, headers=auth)
     assert shown.json()["status"] == "SUSPENDED"
     assert shown.json()["statusReason"] == "Unable to reach listener"
-    _advance(client, tenant, "10h")  # pickup and more: not sent while suspended
+    advance(client, tenant, "10h")  # pickup and more: not sent while suspended
     time.sleep(0.2)
     assert len(sub.inbox.deliveries) == 1
     auth = token(client, "usps", tenant)  # the first one expired on the tenant's clock
@@ -250,7 +171,7 @@ def test_usps_suspends_the_subscription_until_it_is_enabled_again(
                    headers={**auth, "If-Match": shown.headers["etag"]})  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "ENABLED"
-    _advance(client, tenant, "1d")
+    advance(client, tenant, "1d")
     got = sub.inbox.wait_for(2, timeout=5, path="/usps")
     assert got[1].status == 200 and authentic(sub, got[1])
 
@@ -258,17 +179,17 @@ def test_usps_suspends_the_subscription_until_it_is_enabled_again(
 def test_dhl_retries_after_one_hour_and_six_more_then_gives_up(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    tenant, sub = _setup(client, receiver, "dhl")
+    tenant, sub = subscribed_shipment(client, receiver, "dhl")
     sub.inbox.respond(503, times=10, path="/dhl")
-    _advance(client, tenant, "1h")
-    _wait_attempts(client, tenant, 2)  # the activation message, then the label event
-    _advance(client, tenant, "1h")  # the retry; no new event before 7 h
-    _wait_attempts(client, tenant, 3)
-    _advance(client, tenant, "4h")
+    advance(client, tenant, "1h")
+    wait_attempts(client, tenant, 2)  # the activation message, then the label event
+    advance(client, tenant, "1h")  # the retry; no new event before 7 h
+    wait_attempts(client, tenant, 3)
+    advance(client, tenant, "4h")
     time.sleep(0.1)
-    assert len(_attempts(client, tenant)) == 3
-    _advance(client, tenant, "2h")  # 6 h after the second attempt (and the pickup event)
-    events = _wait_attempts(client, tenant, 5, kind="event")
+    assert len(attempts_of(client, tenant)) == 3
+    advance(client, tenant, "2h")  # 6 h after the second attempt (and the pickup event)
+    events = wait_attempts(client, tenant, 5, kind="event")
     label = [a for a in events if a["event_index"] == 0]
     assert [(a["retry"], a["outcome"]) for a in label] == [
         (0, "retry_scheduled"),
@@ -280,16 +201,16 @@ def test_dhl_retries_after_one_hour_and_six_more_then_gives_up(
 def test_a_hanging_receiver_costs_the_timeout_and_never_holds_up_others(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    slow_tenant, slow = _setup(client, receiver, "fedex")
-    fast_tenant, fast = _setup(client, receiver, "usps")
+    slow_tenant, slow = subscribed_shipment(client, receiver, "fedex")
+    fast_tenant, fast = subscribed_shipment(client, receiver, "usps")
     slow.inbox.hang(5, times=1)
-    _advance(client, slow_tenant, "1h")
-    _wait_attempts(client, slow_tenant, 0)
+    advance(client, slow_tenant, "1h")
+    wait_attempts(client, slow_tenant, 0)
     started = time.monotonic()
-    _advance(client, fast_tenant, "1h")
+    advance(client, fast_tenant, "1h")
     fast.inbox.wait_for(1, timeout=2, path="/usps")
     assert time.monotonic() - started < 1.0
-    (hung,) = _wait_attempts(client, slow_tenant, 1, timeout=3)
+    (hung,) = wait_attempts(client, slow_tenant, 1, timeout=3)
     assert hung["status"] is None and "timeout" in hung["error"]
     assert hung["outcome"] == "retry_scheduled"
     assert hung["latency_ms"] < 2000
@@ -298,15 +219,15 @@ def test_a_hanging_receiver_costs_the_timeout_and_never_holds_up_others(
 def test_listings_are_per_tenant_bounded_and_hide_secrets(
     client: httpx.Client, receiver: WebhookServer
 ) -> None:
-    tenant, _ = _setup(client, receiver, "ups")
-    other, _ = _setup(client, receiver, "ups")
-    _advance(client, tenant, "3d")
-    _wait_attempts(client, tenant, EVENTS)
-    assert _attempts(client, other) == []
-    limited = _attempts(client, tenant, limit=3)
+    tenant, _ = subscribed_shipment(client, receiver, "ups")
+    other, _ = subscribed_shipment(client, receiver, "ups")
+    advance(client, tenant, "3d")
+    wait_attempts(client, tenant, EVENTS)
+    assert attempts_of(client, other) == []
+    limited = attempts_of(client, tenant, limit=3)
     assert [a["event_index"] for a in limited] == [7, 8, 9]
     assert all(a["headers"]["credential"] == "***" for a in limited)
-    assert all("ups-v1-credential" not in str(a) for a in _attempts(client, tenant))
+    assert all("ups-v1-credential" not in str(a) for a in attempts_of(client, tenant))
     (listed,) = client.get("/__admin/subscriptions", params={"tenant": tenant}).json()
     assert listed["auth"]["credential"] == "***"
     r = client.get("/__admin/deliveries", params={"tenant": tenant, "limit": "0"})
