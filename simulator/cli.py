@@ -116,6 +116,19 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         f"(default: {Settings.journal_limit})",
     )
     serve.add_argument(
+        "--push-timeout",
+        type=float,
+        default=Settings.push_timeout,
+        metavar="SECONDS",
+        help="how long a push receiver has to answer before the attempt fails "
+        f"(default: {Settings.push_timeout:g})",
+    )
+    serve.add_argument(
+        "--push-strict-targets",
+        action="store_true",
+        help="apply FedEx's production rule to webhook URLs (HTTPS, no literal IP, no localhost)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -352,6 +365,8 @@ def _serve(args: argparse.Namespace) -> int:
         clock_start=(args.clock_start or datetime.now(UTC)).replace(microsecond=0),
         not_found=args.not_found,
         journal_limit=args.journal_limit,
+        push_timeout=args.push_timeout,
+        push_strict_targets=args.push_strict_targets,
         secret=os.environ.get("CARRIERSIM_SECRET") or base64.b64encode(os.urandom(18)).decode(),
     )
     try:

@@ -600,6 +600,35 @@ class Carriersim:
             )
         return next(iter(self.parcels.values()))
 
+    # -------------------------------------------------------------- push
+
+    def subscriptions(self, carrier: str | None = None) -> list[dict[str, Any]]:
+        """The tenant's push subscriptions (made through the carriers' own APIs)."""
+        found: list[dict[str, Any]] = self._call(
+            "GET", "/subscriptions", params={"carrier": carrier}
+        )
+        return found
+
+    def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every push delivery attempt of the tenant (filters: carrier, number,
+        subscription, outcome, status, kind, limit)."""
+        found: list[dict[str, Any]] = self._call("GET", "/deliveries", params=filters)
+        return found
+
+    def fire_pushes(self, *, everything: bool = False) -> list[dict[str, Any]]:
+        """Send the pushes the tenant's clock has passed now and wait for them (a frozen
+        clock's tests); ``everything``: every waiting one, retries included."""
+        made: list[dict[str, Any]] = self._call(
+            "POST", "/deliveries/fire", json={"all": everything}
+        )["attempts"]
+        return made
+
+    def webhook(self, carrier: str, **fields: str) -> dict[str, Any]:
+        """Set the webhook a carrier's portal would hold: UPS v2 (url, token_url,
+        client_id, client_secret) or FedEx (url, security_token)."""
+        shown: dict[str, Any] = self._call("PUT", f"/webhooks/{carrier}", json=fields)
+        return shown
+
     def reset(self) -> None:
         """Drop all of the tenant's state: clock, shipments, fault counters, journal."""
         self._call("POST", "/reset", json={})

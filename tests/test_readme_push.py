@@ -22,8 +22,8 @@ def _section_examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
-def test_the_section_has_its_two_examples() -> None:
-    assert len(_section_examples()) == 2
+def test_the_section_has_its_three_examples() -> None:
+    assert len(_section_examples()) == 3
 
 
 def test_receiver_example() -> None:
@@ -34,4 +34,9 @@ def test_receiver_example() -> None:
 
 def test_fixture_example(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_readme_example=_section_examples()[1])
+    run(inner).assert_outcomes(passed=1)
+
+
+def test_subscription_example(inner: pytest.Pytester) -> None:
+    inner.makepyfile(test_readme_subscription=_section_examples()[2])
     run(inner).assert_outcomes(passed=1)
