@@ -55,7 +55,7 @@ DATA: dict[str, dict[str, Any]] = {
     "dhl": {
         "type": "Shipment",
         "events": ["Pre-Transit", "Transit", "Delivered", "Failure", "Unknown"],
-    },  # fmt: skip
+    },
 }
 SECRETS: dict[str, Any] = {
     "ups": UpsPushAuth(credential=CREDENTIAL),
