@@ -311,6 +311,7 @@ class Dispatcher:
             if "stale_body" in pending.faults and count > 1:
                 count -= 1
         body = profile.render(sub, pending, shipment, count, now)
+        sent_real = time.time()
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
@@ -355,7 +356,8 @@ class Dispatcher:
         else:
             outcome = "dropped"
         self._record(pending, sub, sub.url, status, error, latency, outcome,
-                     tuple(headers.items()), body, now, profile.secret_headers(sub))  # fmt: skip
+                     tuple(headers.items()), body, now, profile.secret_headers(sub),
+                     sent_real)  # fmt: skip
 
     def _record(
         self,
@@ -370,6 +372,7 @@ class Dispatcher:
         body: bytes,
         now: float,
         secret: tuple[str, ...] = (),
+        real_at: float | None = None,
     ) -> None:
         hidden = {*secret, "authorization", "credential"}
         shown = tuple((k, _MASK if k.lower() in hidden else v) for k, v in headers)
@@ -385,7 +388,7 @@ class Dispatcher:
                 kind=pending.kind,
                 retry=pending.attempt,
                 sim_at=now,
-                real_at=time.time(),
+                real_at=time.time() if real_at is None else real_at,
                 event_at=pending.event_at,
                 url=url or (sub.url if sub else ""),
                 status=status,

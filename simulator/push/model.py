@@ -117,7 +117,7 @@ class Attempt:
     sim_at: float
     """The tenant's simulated clock when it was sent."""
     real_at: float
-    """Real POSIX seconds when it was sent."""
+    """Real POSIX seconds when it was sent (the request started)."""
     event_at: float
     url: str
     status: int | None
