@@ -449,6 +449,13 @@ class Dispatcher:
         return token
 
 
+def dispatcher_of(sim: Simulation) -> Dispatcher:
+    """The simulation's dispatcher (the app factory sets it; routes run only inside an app)."""
+    if sim.dispatcher is None:
+        raise RuntimeError("push needs the app factory's dispatcher: serve through create_app")
+    return sim.dispatcher
+
+
 class PushAuthError(Exception):
     """A push could not be authenticated (the customer's token URL failed)."""
 

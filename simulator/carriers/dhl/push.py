@@ -40,6 +40,7 @@ from simulator.carriers.dhl.api import API_KEY_HEADER, PROBLEM_JSON, UNAUTHORIZE
 from simulator.carriers.dhl.codes import NAME
 from simulator.carriers.dhl.render import render_shipment, service_of, text_for
 from simulator.engine import Simulation
+from simulator.push.dispatch import dispatcher_of
 from simulator.push.model import Pending, RetryRule, Subscription
 from simulator.push.store import new_id
 from simulator.timeline import Shipment
@@ -150,12 +151,15 @@ def routes(sim: Simulation) -> list[Route]:
             return _problem(401, str(UNAUTHORIZED["title"]), str(UNAUTHORIZED["detail"]))
         return tenant_for(request, key or "")
 
-    def own(request: Request, who: str) -> Subscription | None:
+    def own(request: Request) -> tuple[str, Subscription] | Response:
+        """(tenant, the subscription the path names), or the 401 / 404 to answer."""
+        who = tenant(request)
+        if isinstance(who, Response):
+            return who
         sub = sim.push.subscriptions.get(request.path_params["id"])
-        return sub if sub is not None and sub.tenant == who and sub.carrier == NAME else None
-
-    def missing(request: Request) -> Response:
-        return _problem(404, "Not Found", f"No subscription {request.path_params['id']!r}.")
+        if sub is None or sub.tenant != who or sub.carrier != NAME:
+            return _problem(404, "Not Found", f"No subscription {request.path_params['id']!r}.")
+        return who, sub
 
     async def create(request: Request) -> Response:
         who = tenant(request)
@@ -189,8 +193,7 @@ def routes(sim: Simulation) -> list[Route]:
                 "secret": new_id(sim.settings.seed, who, "hook-secret", serial, length=32),
             },
         )
-        dispatcher = sim.dispatcher
-        assert dispatcher is not None, "the app factory sets the dispatcher"
+        dispatcher = dispatcher_of(sim)
         dispatcher.subscribe(sub)
         dispatcher.queue(
             sub,
@@ -216,38 +219,29 @@ def routes(sim: Simulation) -> list[Route]:
         return _json({"subscriptions": [show(s) for s in sim.push.of_tenant(who, NAME)]})
 
     async def read(request: Request) -> Response:
-        who = tenant(request)
-        if isinstance(who, Response):
-            return who
-        sub = own(request, who)
-        return missing(request) if sub is None else _json(show(sub))
+        found = own(request)
+        return found if isinstance(found, Response) else _json(show(found[1]))
 
     async def activate(request: Request) -> Response:
-        who = tenant(request)
-        if isinstance(who, Response):
-            return who
-        sub = own(request, who)
-        if sub is None:
-            return missing(request)
+        found = own(request)
+        if isinstance(found, Response):
+            return found
+        who, sub = found
         given = request.headers.get(HOOK_SECRET_HEADER)
         if given != sub.data["secret"]:
             return _problem(403, "Forbidden", f"{HOOK_SECRET_HEADER} does not match the "
                             "secret sent to the hook.")  # fmt: skip
         if sub.status == "pending":
             sub.status, sub.status_changed = "active", sim.clock.now(who)
-            dispatcher = sim.dispatcher
-            assert dispatcher is not None
+            dispatcher = dispatcher_of(sim)
             dispatcher.restart(sub)
         return _json(show(sub))
 
     async def delete(request: Request) -> Response:
-        who = tenant(request)
-        if isinstance(who, Response):
-            return who
-        sub = own(request, who)
-        if sub is None:
-            return missing(request)
-        sim.push.remove_subscription(sub.id)
+        found = own(request)
+        if isinstance(found, Response):
+            return found
+        sim.push.remove_subscription(found[1].id)
         return Response(status_code=204)
 
     return [

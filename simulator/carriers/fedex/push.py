@@ -47,6 +47,7 @@ from simulator.carriers.fedex.api import transaction_ids
 from simulator.carriers.fedex.codes import NAME, TOKEN_EXPIRED, Error
 from simulator.carriers.fedex.render import error_body, render_result
 from simulator.engine import Simulation
+from simulator.push.dispatch import dispatcher_of
 from simulator.push.model import Pending, RetryRule, Subscription
 from simulator.push.store import new_id
 from simulator.timeline import Shipment
@@ -136,8 +137,7 @@ def routes(sim: Simulation) -> list[Route]:
             created=now,
             data={"jobs": {}},
         )
-        dispatcher = sim.dispatcher
-        assert dispatcher is not None, "the app factory sets the dispatcher"
+        dispatcher = dispatcher_of(sim)
         dispatcher.subscribe(sub)
         return sub
 
@@ -160,8 +160,7 @@ def routes(sim: Simulation) -> list[Route]:
         sub = project(tenant, now)
         if sub is None:
             return refuse(400, _NO_PROJECT)
-        dispatcher = sim.dispatcher
-        assert dispatcher is not None
+        dispatcher = dispatcher_of(sim)
         results: list[dict[str, Any]] = []
         good: list[str] = []
         for item in given:

@@ -45,6 +45,7 @@ from simulator.carriers.contract import TokenSource
 from simulator.carriers.ups.codes import NAME, status_of
 from simulator.carriers.ups.render import _delivery
 from simulator.engine import Simulation
+from simulator.push.dispatch import dispatcher_of
 from simulator.push.model import Pending, RetryRule, Subscription
 from simulator.push.store import new_id
 from simulator.scenario import EventKind
@@ -195,8 +196,7 @@ def routes(sim: Simulation) -> list[Route]:
         invalid = [n for n in numbers if not (isinstance(n, str) and _NUMBER(n))]
         if not valid:
             return _vss("VSS210", invalid)
-        dispatcher = sim.dispatcher
-        assert dispatcher is not None, "the app factory sets the dispatcher"
+        dispatcher = dispatcher_of(sim)
         # A number subscribed again moves to the new subscription: one push per event.
         for old in sim.push.of_tenant(tenant, NAME):
             if any(n in old.numbers for n in valid):

@@ -52,6 +52,7 @@ from simulator.carriers.usps.api import WWW_AUTHENTICATE, envelope, problem
 from simulator.carriers.usps.codes import NAME
 from simulator.carriers.usps.render import render_v3r2
 from simulator.engine import Simulation
+from simulator.push.dispatch import dispatcher_of
 from simulator.push.model import Pending, RetryRule, Subscription
 from simulator.push.store import new_id
 from simulator.scenario import EventKind, ExceptionReason
@@ -194,9 +195,15 @@ def routes(sim: Simulation) -> list[Route]:
             return _unauthorized()
         return claims.tenant, now
 
-    def own(request: Request, tenant: str) -> Subscription | None:
+    def own(request: Request) -> tuple[Subscription, float] | Response:
+        """(the subscription the path names, the tenant's now), or the 401 / 404."""
+        who = authorize(request)
+        if isinstance(who, Response):
+            return who
         sub = sim.push.subscriptions.get(request.path_params["subscriptionId"])
-        return sub if sub is not None and sub.tenant == tenant and sub.carrier == NAME else None
+        if sub is None or sub.tenant != who[0] or sub.carrier != NAME:
+            return not_found(request)
+        return sub, who[1]
 
     def not_found(request: Request) -> Response:
         return _fail(404, "Resource Not Found", [problem(
@@ -247,8 +254,7 @@ def routes(sim: Simulation) -> list[Route]:
                 "by_account": number is None,
             },
         )
-        dispatcher = sim.dispatcher
-        assert dispatcher is not None, "the app factory sets the dispatcher"
+        dispatcher = dispatcher_of(sim)
         dispatcher.subscribe(sub)
         location = str(request.url.replace(query="")).rstrip("/") + f"/{sub.id}"
         return respond(show(sub), 201, {"Location": location, "ETag": _etag(sub)})
@@ -292,22 +298,17 @@ def routes(sim: Simulation) -> list[Route]:
         )
 
     async def read(request: Request) -> Response:
-        who = authorize(request)
-        if isinstance(who, Response):
-            return who
-        sub = own(request, who[0])
-        if sub is None:
-            return not_found(request)
+        found = own(request)
+        if isinstance(found, Response):
+            return found
+        sub = found[0]
         return respond(show(sub), 200, {"ETag": _etag(sub)})
 
     async def update(request: Request) -> Response:
-        who = authorize(request)
-        if isinstance(who, Response):
-            return who
-        tenant, now = who
-        sub = own(request, tenant)
-        if sub is None:
-            return not_found(request)
+        found = own(request)
+        if isinstance(found, Response):
+            return found
+        sub, now = found
         refused = precondition(request, sub)
         if refused is not None:
             return refused
@@ -336,18 +337,15 @@ def routes(sim: Simulation) -> list[Route]:
         if status is not None and status != sub.status:
             sub.status, sub.status_changed, sub.status_reason = status, now, None
             if status == "ENABLED":
-                dispatcher = sim.dispatcher
-                assert dispatcher is not None
+                dispatcher = dispatcher_of(sim)
                 dispatcher.restart(sub)
         return respond(show(sub), 200, {"ETag": _etag(sub)})
 
     async def delete(request: Request) -> Response:
-        who = authorize(request)
-        if isinstance(who, Response):
-            return who
-        sub = own(request, who[0])
-        if sub is None:
-            return not_found(request)
+        found = own(request)
+        if isinstance(found, Response):
+            return found
+        sub = found[0]
         refused = precondition(request, sub)
         if refused is not None:
             return refused
