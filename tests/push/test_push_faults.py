@@ -14,7 +14,6 @@ from client.push import verify_and_parse
 from simulator.webhook_recorder import WebhookServer
 from tests.push.helpers import (
     advance,
-    attempts_of,
     authentic,
     client_secret,
     event_count,
@@ -127,5 +126,5 @@ def test_push_faults_leave_tracking_alone(client: httpx.Client, receiver: Webhoo
     r = client.get("/track/shipments", params={"trackingNumber": sub.number},
                    headers={"DHL-API-Key": tenant})  # fmt: skip
     assert r.status_code == 200 and len(r.json()["shipments"][0]["events"]) == 2
-    events = attempts_of(client, tenant, kind="event")
+    events = wait_attempts(client, tenant, 2, kind="event")
     assert [a["outcome"] for a in events] == ["dropped_by_fault"] * 2
