@@ -189,7 +189,7 @@ def test_dhl_retries_after_one_hour_and_six_more_then_gives_up(
     time.sleep(0.1)
     assert len(attempts_of(client, tenant)) == 3
     advance(client, tenant, "2h")  # 6 h after the second attempt (and the pickup event)
-    events = wait_attempts(client, tenant, 5, kind="event")
+    events = wait_attempts(client, tenant, 4, kind="event")
     label = [a for a in events if a["event_index"] == 0]
     assert [(a["retry"], a["outcome"]) for a in label] == [
         (0, "retry_scheduled"),

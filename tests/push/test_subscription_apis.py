@@ -20,11 +20,18 @@ from tests.push.helpers import USPS_SECRET, token
 HOOK = "http://127.0.0.1:9/hook"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
+    # One server for the module: each test logs in as tenants of its own.
     sim = Simulation(Settings(), load_paths((BUNDLED_SCENARIOS,)))
     with TestClient(create_app(sim)) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _fresh(client: TestClient) -> Iterator[None]:
+    yield
+    assert client.post("/__admin/reset").status_code == 204
 
 
 def _ups_numbers(count: int) -> list[str]:
