@@ -35,14 +35,18 @@ def create_app(sim: Simulation) -> Starlette:
     async def unknown_path(request: Request, exc: Exception) -> Response:
         # Unmatched requests are journaled too: "what did my test call?" has an answer.
         body = await request.body()
+        owner = carrier_owning(request.url.path)
         sim.journal.record(
-            carrier=None,
+            carrier=owner.name if owner is not None else None,
             endpoint=None,
             scope=request.scope,
             body=body,
             status=404,
             started=time.perf_counter(),
         )
+        if owner is not None:
+            # Under a carrier's own prefix a client expects that carrier's 404 envelope.
+            return owner.not_found(request.url.path)
         return JSONResponse(
             {
                 "error": "no simulated carrier endpoint at this path",
@@ -91,6 +95,23 @@ def create_app(sim: Simulation) -> Starlette:
     app.state.control = control
     control.app = app
     return app
+
+
+def carrier_owning(path: str) -> Carrier | None:
+    """The carrier whose tracking prefix the path is under (after the optional ``/t/<tenant>``
+    and ``/<carrier>`` prefixes), or None."""
+    rest = path
+    if rest.startswith("/t/"):
+        rest = "/" + rest[3:].partition("/")[2]
+    head = rest[1:].partition("/")[0]
+    if head in carriers.CARRIERS:
+        named = carriers.CARRIERS[head]
+        rest = rest[len(head) + 1 :]
+        return named if rest.startswith(named.prefix) else None
+    for carrier in carriers.CARRIERS.values():
+        if rest.startswith(carrier.prefix):
+            return carrier
+    return None
 
 
 class _LeanApp(Starlette):

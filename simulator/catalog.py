@@ -15,7 +15,13 @@ from datetime import UTC, datetime, timedelta
 from simulator import numbers
 from simulator.scenario import Scenario
 from simulator.seeding import seed_int
-from simulator.timeline import Shipment, Variant, build_shipment, compile_variant
+from simulator.timeline import (
+    Shipment,
+    Variant,
+    build_shipment,
+    compile_variant,
+    piece_numbers,
+)
 
 _SPREAD_TAIL = timedelta(hours=12)
 
@@ -40,19 +46,34 @@ class Catalog:
         self.variants = max(1, variants)
         self.scenarios: dict[str, Scenario] = {s.name: s for s in scenarios}
         self.declared: dict[str, dict[str, Scenario]] = {c: {} for c in numbers.CARRIERS}
+        self.pieces: dict[str, dict[str, str]] = {c: {} for c in numbers.CARRIERS}
+        """Per carrier: the number of every declared multi-piece shipment's other pieces ->
+        its master number."""
+        self.references: dict[str, dict[str, tuple[str, ...]]] = {c: {} for c in numbers.CARRIERS}
+        """Per carrier: a scenario's declared reference -> the master numbers it names."""
         for s in self.scenarios.values():
             for owner, nums in s.numbers.items():
                 for n in nums:
-                    self.declared[owner][numbers.normalize(n)] = s
+                    master = numbers.normalize(n)
+                    self.declared[owner][master] = s
+                    for piece in piece_numbers(owner, master, s.pieces)[1:]:
+                        self.pieces[owner][piece] = master
+                    if s.reference is not None:
+                        known = self.references[owner].get(s.reference, ())
+                        self.references[owner][s.reference] = (*known, master)
         self._mix: dict[str, tuple[list[Scenario], list[float]]] = {}
         for carrier in numbers.CARRIERS:
+            # A multi-piece scenario plays on its declared numbers only: a piece's number
+            # must lead back to its master, which a hashed number cannot.
             chosen = [
-                s for s in self.scenarios.values() if carrier in s.carriers and _weight(s, mix) > 0
+                s
+                for s in self.scenarios.values()
+                if carrier in s.carriers and _weight(s, mix) > 0 and s.pieces == 1
             ]
             cumulative = list(itertools.accumulate(_weight(s, mix) for s in chosen))
             self._mix[carrier] = (chosen, cumulative)
         self._variants: dict[tuple[str, int], Variant] = {}
-        self._cache: dict[tuple[str, str], tuple[Variant, datetime, float] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[Variant, datetime, float, str | None] | None] = {}
         self._cache_size = cache_size
 
     def variant(self, scenario: Scenario, index: int) -> Variant:
@@ -96,7 +117,13 @@ class Catalog:
         """Whether the default mix can land a carrier's number on the scenario."""
         return any(s is scenario for s in self._mix[carrier][0])
 
-    def _resolve(self, carrier: str, number: str) -> tuple[Variant, datetime, float] | None:
+    def _resolve(
+        self, carrier: str, number: str
+    ) -> tuple[Variant, datetime, float, str | None] | None:
+        master = self.pieces[carrier].get(number)
+        if master is not None:
+            found = self._resolve(carrier, master)
+            return None if found is None else (*found[:3], master)
         h = seed_int(self.seed, carrier, number)
         scenario = self.declared[carrier].get(number)
         if scenario is not None:
@@ -110,7 +137,7 @@ class Catalog:
             t0 = self.epoch - timedelta(seconds=int(fraction * spread))
         if not scenario.found:
             return None
-        return self.variant(scenario, h >> 48), t0, t0.timestamp()
+        return self.variant(scenario, h >> 48), t0, t0.timestamp(), None
 
     def created(
         self, carrier: str, number: str, scenario: str, t0: float, variant: int

@@ -16,7 +16,7 @@ from simulator.replay import Replays
 from simulator.scenario import Scenario
 from simulator.settings import Settings
 from simulator.store import MemoryStore, Store
-from simulator.timeline import Shipment
+from simulator.timeline import Shipment, reference_number
 from simulator.tokens import TokenIssuer
 
 if TYPE_CHECKING:
@@ -100,6 +100,20 @@ class Simulation:
             if made is not None and made.scenario in self.catalog.scenarios:
                 return self.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
         return self.catalog.lookup(carrier, number)
+
+    def lookup_reference(self, carrier: str, reference: str, tenant: str) -> list[Shipment]:
+        """The shipments a shipper's reference names for a tenant: those of scenarios that
+        declare it, else the one a default reference (``PO-`` and a number) names."""
+        declared = self.catalog.references[carrier].get(reference)
+        if declared is not None:
+            found = [self.lookup(carrier, n, tenant) for n in declared]
+            return [s for s in found if s is not None]
+        number = reference_number(reference)
+        shipment = self.lookup(carrier, number, tenant) if number is not None else None
+        # A default reference names the shipment only while its scenario declares none.
+        if shipment is None or shipment.scenario.reference is not None:
+            return []
+        return [shipment]
 
     def accepts(self, carrier: str, client_id: str, secret: str | None) -> bool:
         """Whether a credential may log in (any, unless the settings list credentials)."""

@@ -166,6 +166,26 @@ class EventSpec(Frozen):
         return self
 
 
+class SignatureSpec(Frozen):
+    """Who signs on delivery, and whether anyone does (a proof of delivery needs a signature)."""
+
+    signed: bool = Field(
+        default=True,
+        description="false: delivered without a signature (left at the door); no proof of "
+        "delivery is ever available",
+    )
+    signer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="the name signed; drawn for the recipient's country when left out",
+    )
+
+
+MAX_PIECES = 20
+"""The most pieces a multi-piece shipment may have (FedEx pages associated shipments)."""
+
+
 class Scenario(Frozen):
     """A parcel's whole life, as written in one YAML file."""
 
@@ -185,6 +205,24 @@ class Scenario(Frozen):
     events: tuple[EventSpec, ...] = ()
     numbers: dict[Carrier, tuple[str, ...]] = Field(default_factory=dict)
     weight: float = Field(default=1.0, ge=0, description="share in the default mix; 0 = never")
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=30,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$",
+        description="the shipper's reference (order number) its declared numbers are tracked "
+        "by; left out, every shipment's reference is 'PO-' and its tracking number",
+    )
+    pieces: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_PIECES,
+        description="packages travelling together under the tracking number as master; the "
+        "other pieces get numbers of their own (multi-piece plays on declared numbers only)",
+    )
+    signature: SignatureSpec = Field(
+        default=SignatureSpec(), description="the signature taken on delivery"
+    )
     faults: tuple[Fault, ...] = Field(
         default=(), description="faults that apply to this scenario's shipments"
     )
@@ -209,6 +247,11 @@ class Scenario(Frozen):
             raise ValueError("a scenario needs at least one event (or 'found: false')")
         if not self.found and self.events:
             raise ValueError("'found: false' scenarios have no events; remove 'events'")
+        if self.pieces > 1 and not self.numbers:
+            raise ValueError(
+                f"'pieces: {self.pieces}' needs declared master numbers: add 'numbers:' "
+                "(a number from the default mix is always a single piece)"
+            )
         for carrier in self.numbers:
             if carrier not in self.carriers:
                 raise LocatedError(

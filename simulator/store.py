@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from simulator.notifications import Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,12 @@ class Store(Protocol):
     def delete_shipment(self, tenant: str, carrier: str, number: str) -> bool:
         """Forget a created shipment; whether it existed."""
 
+    def add_subscription(self, tenant: str, subscription: Subscription) -> None:
+        """Keep a carrier-side notification sign-up the tenant made."""
+
+    def subscriptions(self, tenant: str) -> list[Subscription]:
+        """The tenant's notification sign-ups, oldest first."""
+
     def tenants(self) -> list[str]:
         """Tenants that have state."""
 
@@ -71,6 +80,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._clocks: dict[str, ClockState] = {}
         self._shipments: dict[str, dict[tuple[str, str], CreatedShipment]] = {}
+        self._subscriptions: dict[str, list[Subscription]] = {}
 
     def get_clock(self, tenant: str) -> ClockState | None:
         """The tenant's clock, or None while it follows the server clock."""
@@ -104,9 +114,22 @@ class MemoryStore:
         with self._lock:
             return self._shipments.get(tenant, {}).pop((carrier, number), None) is not None
 
+    def add_subscription(self, tenant: str, subscription: Subscription) -> None:
+        """Keep a carrier-side notification sign-up the tenant made."""
+        with self._lock:
+            self._subscriptions.setdefault(tenant, []).append(subscription)
+
+    def subscriptions(self, tenant: str) -> list[Subscription]:
+        """The tenant's notification sign-ups, oldest first."""
+        return list(self._subscriptions.get(tenant, ()))
+
     def tenants(self) -> list[str]:
         """Tenants that have state."""
-        return sorted(set(self._clocks) | {t for t, s in self._shipments.items() if s})
+        return sorted(
+            set(self._clocks)
+            | {t for t, s in self._shipments.items() if s}
+            | {t for t, s in self._subscriptions.items() if s}
+        )
 
     def reset(self, tenant: str | None = None) -> None:
         """Drop one tenant's state, or everything."""
@@ -114,6 +137,8 @@ class MemoryStore:
             if tenant is None:
                 self._clocks.clear()
                 self._shipments.clear()
+                self._subscriptions.clear()
             else:
                 self._clocks.pop(tenant, None)
                 self._shipments.pop(tenant, None)
+                self._subscriptions.pop(tenant, None)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from simulator import places
+from simulator import numbers, places
 from simulator.scenario import EventKind, ExceptionReason, PlaceSpec, Scenario, Service
 from simulator.seeding import seed_int as seed_int
 
@@ -96,7 +96,7 @@ class Shipment:
     on first use (rendering), and :meth:`visible_count` needs none of them.
     """
 
-    __slots__ = ("_events", "_t0", "carrier", "key", "number", "t0", "variant")
+    __slots__ = ("_events", "_t0", "carrier", "key", "master", "number", "t0", "variant")
 
     def __init__(
         self,
@@ -105,10 +105,13 @@ class Shipment:
         number: str,
         t0: datetime,
         t0_seconds: float | None = None,
+        master: str | None = None,
     ) -> None:
         self.variant = variant
         self.carrier = carrier
         self.number = number
+        self.master = master
+        """The master number when this is another piece of a multi-piece shipment."""
         self.t0 = t0
         self._t0 = t0.timestamp() if t0_seconds is None else t0_seconds
         self.key: tuple[object, ...] = (
@@ -120,7 +123,7 @@ class Shipment:
     def with_events(self, events: tuple[Event, ...], tag: tuple[str, ...]) -> Shipment:
         """A copy showing ``events`` instead of the scenario's (data quirks); ``tag`` names
         the change, so the copy's key differs from the original's."""
-        copy = Shipment(self.variant, self.carrier, self.number, self.t0, self._t0)
+        copy = Shipment(self.variant, self.carrier, self.number, self.t0, self._t0, self.master)
         copy._events = events
         copy.key = (*self.key, *tag)
         return copy
@@ -161,8 +164,45 @@ class Shipment:
 
     @property
     def signer(self) -> str:
-        """Who signs for it on delivery."""
-        return self.variant.signer
+        """Who signs for it on delivery (or, unsigned, who the carrier says received it)."""
+        return self.scenario.signature.signer or self.variant.signer
+
+    @property
+    def signed(self) -> bool:
+        """Whether the delivery is signed for (what a proof of delivery needs)."""
+        return self.scenario.signature.signed
+
+    def delivered_at(self, count: int) -> Event | None:
+        """The delivery among the first ``count`` events (the latest one), or None."""
+        for event in reversed(self.events[:count]):
+            if event.kind is EventKind.delivered:
+                return event
+        return None
+
+    def proof_of_delivery(self, count: int) -> Event | None:
+        """The signed delivery a proof of delivery shows, once visible; None before (or never,
+        for a delivery without signature)."""
+        return self.delivered_at(count) if self.signed else None
+
+    @property
+    def master_number(self) -> str:
+        """The number the whole shipment is tracked by (its own, for a single piece)."""
+        return self.master or self.number
+
+    @property
+    def reference(self) -> str:
+        """The shipper's reference (order number) the shipment can be tracked by."""
+        return self.scenario.reference or default_reference(self.master_number)
+
+    @property
+    def pieces(self) -> tuple[str, ...]:
+        """Every piece's number, the master's first (one entry for a single piece)."""
+        return piece_numbers(self.carrier, self.master_number, self.scenario.pieces)
+
+    def piece(self, number: str) -> Shipment:
+        """Another piece of the same shipment: the same story under its own number."""
+        master = None if number == self.master_number else self.master_number
+        return Shipment(self.variant, self.carrier, number, self.t0, self._t0, master)
 
     @property
     def weight_kg(self) -> float:
@@ -203,6 +243,39 @@ class Shipment:
         """When the next event becomes visible, or None when the timeline is complete."""
         i = self.visible_count(now)
         return self.events[i].at if i < len(self.events) else None
+
+
+REFERENCE_PREFIX = "PO-"
+"""The default reference is this and the master tracking number (see :func:`default_reference`)."""
+
+
+def default_reference(number: str) -> str:
+    """The shipper's reference of a shipment whose scenario names none: derived from the
+    number, so any worker can map it back without state."""
+    return REFERENCE_PREFIX + number
+
+
+def reference_number(reference: str) -> str | None:
+    """The master number a default reference names, or None for any other reference."""
+    if reference[: len(REFERENCE_PREFIX)].upper() != REFERENCE_PREFIX:
+        return None
+    return numbers.normalize(reference[len(REFERENCE_PREFIX) :]) or None
+
+
+@cache
+def piece_numbers(carrier: str, master: str, pieces: int) -> tuple[str, ...]:
+    """The numbers of a multi-piece shipment, the master's first; the others are drawn
+    from the master (same format), so they are the same on every worker and every run."""
+    if pieces <= 1:
+        return (master,)
+    rng = random.Random(seed_int("pieces", carrier, master))
+    fmt = numbers.format_of(carrier, master)
+    found = [master]
+    while len(found) < pieces:
+        candidate = numbers.generate(carrier, rng, fmt)
+        if candidate not in found:
+            found.append(candidate)
+    return tuple(found)
 
 
 def _facility_id(city: str) -> str:

@@ -73,6 +73,16 @@ class Carrier(Protocol):
         """The carrier's name in scenarios, faults, the journal and URL prefixes (``ups``)."""
         ...
 
+    @property
+    def prefix(self) -> str:
+        """The path prefix every tracking operation of the carrier starts with: a request
+        under it that names no operation gets the carrier's own :meth:`not_found`."""
+        ...
+
+    def not_found(self, path: str) -> Response:
+        """The carrier's 404 for a path under its :attr:`prefix` that names no operation."""
+        ...
+
     def routes(self, sim: Simulation) -> list[Route]:
         """The carrier's endpoints at their real paths, served from ``sim``."""
         ...
@@ -85,7 +95,8 @@ class Carrier(Protocol):
         self, status: int, endpoint: str, retry_after: int | None, reason: str | None
     ) -> Response:
         """The carrier's own answer with this HTTP status on its ``token`` or ``track``
-        endpoint (``reason``: ``expired`` / ``revoked`` for a 401)."""
+        endpoint (``reason``: ``expired`` / ``revoked`` for a 401). Every operation but the
+        token endpoint counts as ``track``: references, pieces, documents, notifications."""
         ...
 
     def method_not_allowed(self, path: str, allowed: Sequence[str]) -> Response:

@@ -105,13 +105,66 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {
     "ups.token": Operation("ups/OAuthClientCredentials.yaml", "/security/v1/oauth/token", "post"),
     "ups.track": Operation("ups/Tracking.yaml", "/track/v1/details/{inquiryNumber}", "get"),
+    "ups.reference": Operation(
+        "ups/Tracking.yaml", "/track/v1/reference/details/{referenceNumber}", "get"
+    ),
+    "ups.shipment": Operation(
+        "ups/Tracking.yaml", "/track/v1/shipment/details/{inquiryNumber}", "get"
+    ),
     "fedex.token": Operation("fedex/APIAuthorization-Resource.json", "/oauth/token", "post"),
     "fedex.track": Operation("fedex/track.json", "/track/v1/trackingnumbers", "post"),
+    "fedex.track_numbers": Operation(
+        "fedex/TrackingNumbers-Resource.json", "/track/v1/trackingnumbers", "post"
+    ),
+    "fedex.references": Operation("fedex/track.json", "/track/v1/referencenumbers", "post"),
+    "fedex.tcn": Operation("fedex/track.json", "/track/v1/tcn", "post"),
+    "fedex.associated": Operation("fedex/track.json", "/track/v1/associatedshipments", "post"),
+    "fedex.documents": Operation("fedex/track.json", "/track/v1/trackingdocuments", "post"),
+    "fedex.notifications": Operation("fedex/track.json", "/track/v1/notifications", "post"),
     "usps.token": Operation("usps/oauth2_3_update.yaml", "/token", "post"),
     "usps.track": Operation("usps/tracking-v3.yaml", "/tracking/{trackingNumber}", "get"),
+    "usps.notifications": Operation(
+        "usps/tracking-v3.yaml", "/tracking/{trackingNumber}/notifications", "post"
+    ),
+    "usps.proof_of_delivery": Operation(
+        "usps/tracking-v3.yaml", "/tracking/{trackingNumber}/proof-of-delivery", "post"
+    ),
     "usps.track_batch": Operation("usps/tracking-v3r2_4.yaml", "/tracking", "post"),
+    "usps.notifications_v3r2": Operation(
+        "usps/tracking-v3r2_4.yaml", "/tracking/{trackingNumber}/notifications", "post"
+    ),
+    "usps.proof_of_delivery_v3r2": Operation(
+        "usps/tracking-v3r2_4.yaml", "/tracking/{trackingNumber}/proof-of-delivery", "post"
+    ),
     "dhl.track": Operation("dhl/utapi-traking-api-1.4.1.yaml", "/shipments", "get"),
 }
+
+
+SERVED_AT: dict[str, str] = {
+    "ups.token": "/security/v1/oauth/token",
+    "ups.track": "/api/track/v1/details/{inquiryNumber}",
+    "ups.reference": "/api/track/v1/reference/details/{referenceNumber}",
+    "ups.shipment": "/api/track/v1/shipment/details/{inquiryNumber}",
+    "fedex.token": "/oauth/token",
+    "fedex.track": "/track/v1/trackingnumbers",
+    "fedex.track_numbers": "/track/v1/trackingnumbers",
+    "fedex.references": "/track/v1/referencenumbers",
+    "fedex.tcn": "/track/v1/tcn",
+    "fedex.associated": "/track/v1/associatedshipments",
+    "fedex.documents": "/track/v1/trackingdocuments",
+    "fedex.notifications": "/track/v1/notifications",
+    "usps.token": "/oauth2/v3/token",
+    "usps.track": "/tracking/v3/tracking/{trackingNumber}",
+    "usps.notifications": "/tracking/v3/tracking/{trackingNumber}/notifications",
+    "usps.proof_of_delivery": "/tracking/v3/tracking/{trackingNumber}/proof-of-delivery",
+    "usps.track_batch": "/tracking/v3r2/tracking",
+    "usps.notifications_v3r2": "/tracking/v3r2/tracking/{trackingNumber}/notifications",
+    "usps.proof_of_delivery_v3r2": "/tracking/v3r2/tracking/{trackingNumber}/proof-of-delivery",
+    "dhl.track": "/track/shipments",
+}
+"""Where the simulator serves each operation: the spec path under the production base URL
+(the ``servers`` entry's path: ``/api`` for UPS, ``/tracking/v3`` for USPS, ``/track`` for
+DHL; OAuth paths as NOTES gives them)."""
 
 
 # ------------------------------------------------------------------------------ YAML 1.2

@@ -114,6 +114,8 @@ class Dhl:
     """DHL as a :class:`~simulator.carriers.contract.Carrier`."""
 
     name = NAME
+    prefix = api.PREFIX
+    not_found = staticmethod(api.unknown_path)
     routes = staticmethod(api.routes)
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)

@@ -381,3 +381,17 @@ _METHOD_NOT_ALLOWED = dumps(
 def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
     """A 405 as DHL's other errors look: problem+json."""
     return _problem(_METHOD_NOT_ALLOWED, 405, {"Allow": ", ".join(allowed)})
+
+
+PREFIX = PATH + "/"
+"""Paths under the tracking resource name no operation: DHL's own 404, not the simulator's."""
+
+_NO_RESOURCE = dumps(
+    {"title": "Not Found", "status": 404, "detail": "The requested resource could not be found."}
+)
+"""[inferred] RFC 7807 like every DHL error (NOTES §4.5); no capture of this 404 exists."""
+
+
+def unknown_path(path: str) -> Response:
+    """DHL's 404 for a path under ``/track/shipments/`` (the API has one operation)."""
+    return _problem(_NO_RESOURCE, 404)

@@ -84,6 +84,8 @@ class Fedex:
     """FedEx as a :class:`~simulator.carriers.contract.Carrier`."""
 
     name = NAME
+    prefix = api.PREFIX
+    not_found = staticmethod(api.not_found)
     routes = staticmethod(api.routes)
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)

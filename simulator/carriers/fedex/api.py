@@ -28,6 +28,7 @@ from simulator.carriers.common import (
     tenant_for,
     tenant_mismatch,
 )
+from simulator.carriers.fedex import operations
 from simulator.carriers.fedex.codes import (
     BAD_CREDENTIALS,
     FORBIDDEN,
@@ -53,10 +54,12 @@ from simulator.carriers.fedex.render import (
 from simulator.engine import Simulation
 from simulator.faults import Decision
 from simulator.timeline import Shipment
-from simulator.tokens import TokenError, bearer
+from simulator.tokens import Claims, TokenError, bearer
 
 TOKEN_PATH = "/oauth/token"  # [spec: FX-AUTH]
 TRACK_PATH = "/track/v1/trackingnumbers"  # [spec: FX-SPEC]
+PREFIX = "/track/v1/"
+"""Every FedEx tracking path starts so; an unknown one gets FedEx's own 404."""
 
 TOKEN_LIFETIME = 3599
 """Seconds; an integer in the body. Spec says one hour (example 3600), live says 3599 [obs]."""
@@ -290,20 +293,27 @@ def routes(sim: Simulation) -> list[Route]:
                 parts.append(found_part(shipment, count, detailed))
         return parts
 
-    async def track(request: Request) -> Response:
-        headers = request.headers
+    def authorize(request: Request) -> Claims | Response:
+        """The bearer token's claims, or FedEx's 401."""
         try:
-            claims = sim.tokens.decode(bearer(headers.get("authorization")), NAME)
+            claims = sim.tokens.decode(bearer(request.headers.get("authorization")), NAME)
         except TokenError as exc:
             why = foreign_token(exc, NAME, TOKEN_PATH)
             return refuse(401, TOKEN_EXPIRED if why is None else not_authorized(why))
         mismatch = tenant_mismatch(request, claims)
         if mismatch is not None:
             return refuse(401, not_authorized(mismatch))
+        if sim.clock.now(claims.tenant) >= claims.expires_at:
+            return refuse(401, TOKEN_EXPIRED)
+        return claims
+
+    async def track(request: Request) -> Response:
+        headers = request.headers
+        claims = authorize(request)
+        if isinstance(claims, Response):
+            return claims
         tenant = claims.tenant
         now = sim.clock.now(tenant)
-        if now >= claims.expires_at:
-            return refuse(401, TOKEN_EXPIRED)
         customer_id = headers.get("x-customer-transaction-id")
         try:
             detailed, wanted = parse_request(headers.get("content-type"), await request.body())
@@ -333,6 +343,7 @@ def routes(sim: Simulation) -> list[Route]:
     return [
         Route(TOKEN_PATH, token, methods=["POST"], name="fedex.token"),
         Route(TRACK_PATH, track, methods=["POST"], name="fedex.track"),
+        *operations.routes(operations.Context(sim, authorize, refuse, transaction_id, spec_form)),
     ]
 
 
@@ -381,6 +392,8 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
             return tenant_for(request, client_id), ()
         headers = request.headers
         tenant = bearer_tenant(request, sim.tokens, NAME, headers.get("authorization"))
+        if not request.url.path.endswith(TRACK_PATH):
+            return tenant, _named_numbers(await request.body())
         try:
             _, wanted = parse_request(headers.get("content-type"), await request.body())
         except BadRequest:
@@ -388,6 +401,26 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
         return tenant, tuple(entry.number for entry in wanted)
     except Exception:  # a fault hook must never be the reason a request fails
         return "", ()
+
+
+def _named_numbers(payload: bytes) -> tuple[str, ...]:
+    """Every ``trackingNumber`` a sibling operation's body names (the fault hooks' view)."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError):
+        return ()
+    found: list[str] = []
+    stack = [body]
+    while stack and len(found) < MAX_NUMBERS:
+        node = stack.pop()
+        if isinstance(node, dict):
+            value = node.get("trackingNumber")
+            if isinstance(value, str) and value.strip():
+                found.append(numbers.normalize(value))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node[:MAX_NUMBERS])
+    return tuple(found)
 
 
 def _ships_within(shipment: Shipment, entry: Wanted) -> bool:
@@ -408,3 +441,8 @@ def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
     """A 405 in the FedEx envelope, with a fresh transaction id as every FedEx error has."""
     body = error_body(next(_FAULT_IDS), METHOD_NOT_ALLOWED)
     return respond(body, 405, {"Allow": ", ".join(allowed)})
+
+
+def not_found(path: str) -> Response:
+    """FedEx's 404 for a path under its tracking prefix that names no operation [spec]."""
+    return respond(error_body(next(_FAULT_IDS), RESOURCE_NOT_FOUND), 404)

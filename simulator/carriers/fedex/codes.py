@@ -38,6 +38,36 @@ LIMIT_EXCEEDED: Error = (
     "Please limit your inquiry to 30 tracking numbers or references.",
 )  # [obs: FedEx error catalog via integrators' code; not in NOTES]
 
+REFERENCE_VALUE_INVALID: Error = (
+    "TRACKING.REFRENCEVALUE.INVALID",
+    "Please provide a valid reference value.",
+)  # code (sic) [obs: NOTES §2.6]; message [inferred]
+REFERENCE_NOT_FOUND: Error = (
+    "TRACKING.REFERENCENUMBER.NOTFOUND",
+    "Reference number cannot be found. Please correct the reference number and try again.",
+)  # code [obs: NOTES §2.6]; message [inferred, in the style of the TCN one]
+TCN_EMPTY: Error = (
+    "TRACKING.TCNVALUE.EMPTY",
+    "Please provide a transportation control number.",
+)  # code [obs: NOTES §2.6]; message [inferred]
+TCN_NOT_FOUND: Error = (
+    "TRACKING.TCN.NOTFOUND",
+    "Transportation control number cannot be found. Please correct the transportation "
+    "control number and try again.",
+)  # [spec: FX-SPEC /tcn 400 example]
+ASSOCIATED_TYPE_INVALID: Error = (
+    "TRACKING.REFERENCETYPE.INVALID",
+    "Please provide a valid reference/associated type",
+)  # [spec: FX-SPEC /associatedshipments 400 example]
+DOCUMENT_TYPE_INVALID: Error = (
+    "TRACKING.DOCUMENTTYPE.INVALID",
+    "Please provide a valid document type.",
+)  # [inferred] the spec names only SIGNATURE_PROOF_OF_DELIVERY (TrackDocumentDetail example)
+NOTIFICATION_INVALID: Error = (
+    "NOTIFICATION.REQUEST.INVALID",
+    "Please provide the sender's name and email address and at least one recipient.",
+)  # [inferred] the spec requires these fields (Full_Schema_Notification) but shows no error
+
 FORBIDDEN: Error = (
     "FORBIDDEN.ERROR",
     "We could not authorize your credentials. Please check your permissions and try again.",

@@ -212,29 +212,42 @@ def render_result(shipment: Shipment, count: int, detailed: bool) -> dict[str, A
     delivery["deliveryAttempts"] = str(attempts)  # [obs] a string
     if delivered is not None:
         delivery["receivedByName"] = shipment.signer
+        if shipment.signed:
+            delivery["signedByName"] = shipment.signer  # NOTES §2.4
     delivery["deliveryOptionEligibilityDetails"] = [
         {"option": option, "eligibility": eligibility} for option in DELIVERY_OPTIONS
     ]
 
     weights = _weights(shipment.weight_kg)
+    pieces = shipment.pieces
     body: dict[str, Any] = {
         "trackingNumberInfo": {
             "trackingNumber": shipment.number,
             "trackingNumberUniqueId": unique_id(shipment),
             "carrierCode": carrier_code,
         },
-        "additionalTrackingInfo": {"nickname": "", "hasAssociatedShipments": False},  # [obs]
+        # [obs] nickname and hasAssociatedShipments; packageIdentifiers [spec: NOTES §2.4]
+        # with the shipper's reference as CUSTOMER_REFERENCE [inferred type name].
+        "additionalTrackingInfo": {
+            "nickname": "",
+            "hasAssociatedShipments": len(pieces) > 1,
+            "packageIdentifiers": [{"type": "CUSTOMER_REFERENCE", "values": [shipment.reference]}],
+        },
         # [obs: KAR-FX] production names no contact: an empty object.
         "shipperInformation": {"contact": {}, "address": address(shipment.shipper.place)},
         "recipientInformation": {"contact": {}, "address": address(destination)},
         "latestStatusDetail": _latest_status(latest, shipment),
         "dateAndTimes": times,
+        # NOTES §2.4: the SPOD is fetched through /trackingdocuments when listed here, which
+        # needs a signed delivery.
         "availableImages": (
-            [{"type": "SIGNATURE_PROOF_OF_DELIVERY"}] if delivered is not None else []
+            [{"type": "SIGNATURE_PROOF_OF_DELIVERY"}]
+            if shipment.proof_of_delivery(count) is not None
+            else []
         ),
         "packageDetails": {
-            "sequenceNumber": "1",
-            "count": "1",
+            "sequenceNumber": str(pieces.index(shipment.number) + 1),
+            "count": str(len(pieces)),
             "weightAndDimensions": {"weight": weights},
             "packageContent": [],
         },

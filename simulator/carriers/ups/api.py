@@ -26,10 +26,10 @@ from simulator.carriers.common import (
 )
 from simulator.carriers.ups.codes import NAME
 from simulator.carriers.ups.faults import faulty_body
-from simulator.carriers.ups.render import Options, not_found_body, render
+from simulator.carriers.ups.render import Options, not_found_body, render, render_shipment
 from simulator.engine import Simulation
 from simulator.faults import CLEAN, Decision
-from simulator.tokens import TokenError, bearer
+from simulator.tokens import Claims, TokenError, bearer
 
 # Lies that replace the whole answer with production's not-found form.
 _NOT_FOUND_LIES = frozenset({"ok_with_error", "mixed_results"})
@@ -54,6 +54,15 @@ TOKEN_PATH = "/security/v1/oauth/token"
 
 TRACK_PATH = "/api/track/v1/details/{inquiryNumber}"
 """SPEC path under the real base ``https://onlinetools.ups.com/api`` (N§1.1)."""
+
+REFERENCE_PATH = "/api/track/v1/reference/details/{referenceNumber}"
+"""SPEC: track by the shipper's reference (N§1.3 sibling endpoints)."""
+
+SHIPMENT_PATH = "/api/track/v1/shipment/details/{inquiryNumber}"
+"""SPEC: the whole (multi-piece) shipment, paged over its packages (N§1.3)."""
+
+PREFIX = "/api/track/"
+"""Every UPS tracking path starts so; an unknown one gets UPS's own 404."""
 
 TOKEN_LIFETIME = 14399
 """Seconds; sent as the string ``"14399"`` (N§1.2)."""
@@ -85,6 +94,13 @@ _SPEC_NOT_FOUND = error_body("TW0001", "Tracking number information not found")
 # answers without them, so the spec's 400 envelope; code and wording are ours.
 _MISSING_TRANS_ID = error_body("400", "Missing required header: transId")
 _MISSING_TRANS_SRC = error_body("400", "Missing required header: transactionSrc")
+# [inferred] A blank reference, in the style of TV1002 (no source shows UPS's answer).
+_INVALID_REFERENCE = error_body("TV1003", "Invalid reference number")
+# [inferred] Paging that is no number: the spec's 400 envelope; code and wording are ours.
+_INVALID_PAGING = error_body("400", "Invalid offset or count")
+# OAUTH and SPEC declare no 404 for an unknown resource: code and message [unverified],
+# the same as the token gateway's (see _FAULT_ERRORS).
+_NO_RESOURCE = error_body("10404", "Resource Not Found")
 # N§1.2 [obs: karrio #503]: unknown client id (also: no or unreadable Basic credentials,
 # wrong secret).
 _BAD_CLIENT = error_body("10401", "ClientId is Invalid")
@@ -191,7 +207,11 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
             return tenant_for(request, credentials[0] if credentials else ""), ()
         sim: Simulation = scope["app"].state["sim"]
         tenant = bearer_tenant(request, sim.tokens, NAME, authorization)
-        inquiry = scope.get("path_params", {}).get("inquiryNumber")
+        params = scope.get("path_params", {})
+        reference = params.get("referenceNumber")
+        if reference:
+            return tenant, tuple(s.number for s in sim.lookup_reference(NAME, reference, tenant))
+        inquiry = params.get("inquiryNumber")
         return tenant, (numbers.normalize(inquiry),) if inquiry else ()
     except Exception:  # a fault hook must never be the reason a request fails
         return "", ()
@@ -261,7 +281,8 @@ def routes(sim: Simulation) -> list[Route]:
             }
         )
 
-    async def track(request: Request) -> Response:
+    def authorize(request: Request) -> Claims | Response:
+        """The token's claims, or the UPS refusal of a request's auth and headers."""
         authorization, trans_id, trans_src = _track_headers(request.scope)
         try:
             claims = sim.tokens.decode(bearer(authorization), NAME)
@@ -271,14 +292,74 @@ def routes(sim: Simulation) -> list[Route]:
         mismatch = tenant_mismatch(request, claims)
         if mismatch is not None:
             return raw(_invalid_auth(mismatch), 401)
-        tenant = claims.tenant
-        now = sim.clock.now(tenant)
-        if now >= claims.expires_at:
+        if sim.clock.now(claims.tenant) >= claims.expires_at:
             return raw(_INVALID_AUTH, 401)
         if not trans_id.strip():
             return raw(_MISSING_TRANS_ID, 400)
         if not trans_src.strip():
             return raw(_MISSING_TRANS_SRC, 400)
+        return claims
+
+    def not_found(inquiry: str) -> Response:
+        if spec_not_found:
+            return raw(_SPEC_NOT_FOUND, 404)
+        # Production echoes the number as sent (UPS-ISS #166 shows lower-case "xxxx").
+        return raw(dumps(not_found_body(inquiry)))
+
+    async def by_reference(request: Request) -> Response:
+        claims = authorize(request)
+        if isinstance(claims, Response):
+            return claims
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
+        reference: str = request.path_params["referenceNumber"].strip()
+        if not reference:
+            return raw(_INVALID_REFERENCE, 400)
+        options = _options(request.scope["query_string"])
+        entries = []
+        for found in sim.lookup_reference(NAME, reference, tenant):
+            count = found.visible_count(now)
+            if count:
+                # [inferred] One shipment entry per parcel the reference names, each under
+                # its own tracking number; the spec publishes no sample of this answer.
+                entries.append(
+                    render_shipment(found, count, options, found.number, (found.number,))
+                )
+        if not entries:
+            # [inferred] The same TW0001 warning as an unknown number (N§1.6), echoing the
+            # reference as the inquiry.
+            return not_found(reference)
+        return respond({"trackResponse": {"shipment": entries}})
+
+    async def shipment_details(request: Request) -> Response:
+        claims = authorize(request)
+        if isinstance(claims, Response):
+            return claims
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
+        inquiry: str = request.path_params["inquiryNumber"]
+        number = numbers.normalize(inquiry)
+        if not numbers.is_plausible(NAME, number):
+            return raw(_INVALID_NUMBER, 400)
+        paging = _paging(request.query_params)
+        if paging is None:
+            return raw(_INVALID_PAGING, 400)
+        offset, size = paging
+        found = sim.lookup(NAME, number, tenant)
+        count = found.visible_count(now) if found is not None else 0
+        if found is None or count == 0:
+            return not_found(inquiry)
+        # N§1.3: paging over the shipment's packages, offset 0 and count 50 by default.
+        pieces = found.pieces[offset : offset + size]
+        entry = render_shipment(found, count, _NO_OPTIONS, found.master_number, pieces)
+        return respond({"trackResponse": {"shipment": [entry]}})
+
+    async def track(request: Request) -> Response:
+        claims = authorize(request)
+        if isinstance(claims, Response):
+            return claims
+        tenant = claims.tenant
+        now = sim.clock.now(tenant)
         inquiry: str = request.path_params["inquiryNumber"]
         number = numbers.normalize(inquiry)
         if not numbers.is_plausible(NAME, number):
@@ -286,10 +367,7 @@ def routes(sim: Simulation) -> list[Route]:
         shipment = sim.lookup(NAME, number, tenant)
         count = shipment.visible_count(now) if shipment is not None else 0
         if shipment is None or count == 0:
-            if spec_not_found:
-                return raw(_SPEC_NOT_FOUND, 404)
-            # Production echoes the number as sent (UPS-ISS #166 shows lower-case "xxxx").
-            return raw(dumps(not_found_body(inquiry)))
+            return not_found(inquiry)
         options = _options(request.scope["query_string"])
         found = shipment
         decision = _data_faults(request)
@@ -316,7 +394,21 @@ def routes(sim: Simulation) -> list[Route]:
     return [
         Route(TOKEN_PATH, token, methods=["POST"]),
         Route(TRACK_PATH, track, methods=["GET"]),
+        Route(REFERENCE_PATH, by_reference, methods=["GET"]),
+        Route(SHIPMENT_PATH, shipment_details, methods=["GET"]),
     ]
+
+
+def _paging(query: QueryParams) -> tuple[int, int] | None:
+    """(offset, count) of a shipment-details request; None when either is no number."""
+    try:
+        offset = int(query.get("offset", "0"))
+        size = int(query.get("count", "50"))
+    except ValueError:
+        return None
+    if offset < 0 or size < 1:
+        return None
+    return offset, size
 
 
 _METHOD_NOT_ALLOWED = error_body("405", "The requested method is not allowed for this resource.")
@@ -326,3 +418,8 @@ _METHOD_NOT_ALLOWED = error_body("405", "The requested method is not allowed for
 def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
     """A 405 in the UPS envelope, the same on every UPS path."""
     return raw(_METHOD_NOT_ALLOWED, 405, {"Allow": ", ".join(allowed)})
+
+
+def not_found(path: str) -> Response:
+    """UPS's 404 for a path under its tracking prefix that names no operation."""
+    return raw(_NO_RESOURCE, 404)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import html
-import struct
-import zlib
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -14,6 +12,7 @@ from simulator.carriers.ups.codes import (
     UpsStatus,
     status_of,
 )
+from simulator.documents import signature_png
 from simulator.scenario import EventKind, ExceptionReason, Service
 from simulator.timeline import Event, Party, Shipment, zone
 
@@ -192,31 +191,14 @@ def _milestones(statuses: list[UpsStatus]) -> list[dict[str, Any]]:
     return out
 
 
-def _png(width: int, height: int) -> bytes:
-    """A valid grayscale PNG with a diagonal stroke: the stand-in signature image."""
-    rows = b"".join(
-        b"\x00" + bytes(0 if abs(x * height - y * width) < width else 255 for x in range(width))
-        for y in range(height)
-    )
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        body = tag + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-SIGNATURE_IMAGE = base64.b64encode(_png(48, 16)).decode()
-"""Base64 of a small valid PNG, sent as ``deliveryInformation.signature.image``."""
+def signature_image(shipment: Shipment) -> str:
+    """Base64 of the signer's signature (a PNG): ``deliveryInformation.signature.image``."""
+    return base64.b64encode(signature_png(shipment.signer)).decode()
 
 
 def _pod(shipment: Shipment, delivered: Event, service: str) -> str:
+    # SPEC: ``pod.content`` is base64 with no media type named; the letter is HTML with the
+    # signature embedded as a PNG data URI [inferred: no sample body of it is published].
     local = delivered.local
     doc = (
         "<html><head><title>Proof of Delivery</title></head><body>"
@@ -228,6 +210,8 @@ def _pod(shipment: Shipment, delivered: Event, service: str) -> str:
         f"{html.escape(shipment.recipient.place.country)}</p>"
         "<p>Left At: Front Door</p>"
         f"<p>Received By: {html.escape(shipment.signer)}</p>"
+        '<p>Signature: <img alt="signature" '
+        f'src="data:image/png;base64,{signature_image(shipment)}"/></p>'
         "</body></html>"
     )
     return base64.b64encode(doc.encode()).decode()
@@ -236,7 +220,26 @@ def _pod(shipment: Shipment, delivered: Event, service: str) -> str:
 def render(
     shipment: Shipment, count: int, options: Options, plan: Shipment | None = None
 ) -> dict[str, Any]:
-    """The 200 body for a shipment showing its first ``count`` events (count >= 1).
+    """The 200 body for a shipment showing its first ``count`` events (count >= 1)."""
+    package = render_package(shipment, count, options, plan)
+    return {
+        "trackResponse": {"shipment": [{"inquiryNumber": shipment.number, "package": [package]}]}
+    }
+
+
+def render_shipment(
+    shipment: Shipment, count: int, options: Options, inquiry: str, pieces: tuple[str, ...]
+) -> dict[str, Any]:
+    """One ``shipment[]`` entry asked for by ``inquiry`` (a number or a reference), with a
+    package for each of ``pieces`` (numbers of the same shipment)."""
+    packages = [render_package(shipment.piece(n), count, options) for n in pieces]
+    return {"inquiryNumber": inquiry, "package": packages}
+
+
+def render_package(
+    shipment: Shipment, count: int, options: Options, plan: Shipment | None = None
+) -> dict[str, Any]:
+    """One ``package[]`` entry: a shipment showing its first ``count`` events (count >= 1).
 
     Pure: depends only on the shipment, the count and the options, so the render cache
     can keep the bytes. Events are printed in the list's order, newest (last) first, even
@@ -279,17 +282,18 @@ def render(
     delivered = next((e for e in reversed(visible) if e.kind is EventKind.delivered), None)
     if delivered is not None:
         info: dict[str, Any] = {"location": "Front Door", "receivedBy": shipment.signer}
-        if options.signature:
-            info["signature"] = {"image": SIGNATURE_IMAGE}
-        if options.pod:
+        # Signature and POD exist only for a signed delivery (scenario ``signature``).
+        if options.signature and shipment.signed:
+            info["signature"] = {"image": signature_image(shipment)}
+        if options.pod and shipment.signed:
             info["pod"] = {"content": _pod(shipment, delivered, service["description"])}
         package["deliveryInformation"] = info
     if options.milestones:
         package["milestones"] = _milestones(statuses)
-    package["packageCount"] = 1
-    return {
-        "trackResponse": {"shipment": [{"inquiryNumber": shipment.number, "package": [package]}]}
-    }
+    # SPEC ReferenceNumber example: type SHIPMENT, the shipper's reference.
+    package["referenceNumber"] = [{"type": "SHIPMENT", "number": shipment.reference}]
+    package["packageCount"] = len(shipment.pieces)
+    return package
 
 
 def not_found_body(inquiry: str) -> dict[str, Any]:

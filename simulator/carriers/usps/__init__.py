@@ -117,6 +117,8 @@ class Usps:
     """USPS as a :class:`~simulator.carriers.contract.Carrier`."""
 
     name = NAME
+    prefix = api.PREFIX
+    not_found = staticmethod(api.not_found)
     routes = staticmethod(api.routes)
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)

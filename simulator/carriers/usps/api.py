@@ -34,7 +34,8 @@ from simulator.carriers.common import (
     tenant_for,
     tenant_mismatch,
 )
-from simulator.carriers.usps.codes import NAME
+from simulator.carriers.usps import letters
+from simulator.carriers.usps.codes import API_V3, API_V3R2, NAME
 from simulator.carriers.usps.faults import (
     distort_detail,
     distort_summary,
@@ -56,9 +57,8 @@ TRACK_PATH = "/tracking/v3/tracking/{trackingNumber}"
 BATCH_PATH = "/tracking/v3r2/tracking"
 """Production paths on ``https://apis.usps.com`` [spec: servers + paths; NOTES §3.1]."""
 
-API_V3 = "/tracking/v3"
-API_V3R2 = "/tracking/v3r2"
-"""The ``apiVersion`` each tracking API writes into its error envelope [obs: NOTES §3.6]."""
+PREFIX = "/tracking/v3"
+"""Both tracking APIs' paths start so (v3 and v3r2); an unknown one gets USPS's own 404."""
 
 # --------------------------------------------------------------------------------------------
 # OAuth
@@ -527,6 +527,13 @@ def routes(sim: Simulation) -> list[Route]:
         ]
         return raw(b"[" + b",".join(parts) + b"]", 207 if multi else 200)
 
+    def unknown_number(api: str, number: str) -> Response:
+        # What each API's tracking answers for a number it has nothing on.
+        if api == API_V3:
+            subcode = "150001" if numbers.is_valid(NAME, number) else "150002"
+            return raw(not_found_v3(subcode, spec_not_found), 404 if spec_not_found else 400)
+        return respond(envelope(API_V3R2, 404, "", [_batch_not_found_error()]), 404)
+
     def batch_item(shipment: Shipment, count: int, multi: bool) -> bytes:
         return sim.rendered(
             (shipment.key, count, "v3r2", multi),
@@ -599,6 +606,7 @@ def routes(sim: Simulation) -> list[Route]:
         Route(TOKEN_PATH, token_endpoint, methods=["POST"]),
         Route(TRACK_PATH, track, methods=["GET"]),
         Route(BATCH_PATH, track_batch, methods=["POST"]),
+        *letters.routes(sim, authorize, bad_request, unknown_number),
     ]
 
 
@@ -812,3 +820,10 @@ def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
         api = API_V3R2 if path.endswith(BATCH_PATH) else API_V3
         body = envelope(api, 405, METHOD_NOT_ALLOWED, [{"title": METHOD_NOT_ALLOWED, "detail": ""}])
     return respond(body, 405, headers)
+
+
+def not_found(path: str) -> Response:
+    """USPS's 404 for a path under a tracking API that names no operation, in that API's
+    envelope [spec: 404 ErrorMessage; message: NOTES §3.6 General Errors NOT_FOUND]."""
+    api = API_V3R2 if path.startswith(API_V3R2) else API_V3
+    return respond(envelope(api, 404, "NOT_FOUND", []), 404)

@@ -12,6 +12,11 @@ from simulator.timeline import Place, Shipment
 
 NAME = "usps"
 
+API_V3 = "/tracking/v3"
+API_V3R2 = "/tracking/v3r2"
+"""The ``apiVersion`` each tracking API writes into its error envelope [obs: NOTES §3.6],
+and the prefix of its paths."""
+
 
 # --------------------------------------------------------------------------------------------
 # Code tables: canonical kind -> USPS eventCode, eventType, statusCategory, status sentence

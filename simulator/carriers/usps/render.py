@@ -235,7 +235,8 @@ def render_detail(shipment: Shipment, count: int) -> dict[str, Any]:
             "originCity": origin.city.upper(),
             "originState": _us_or_none(origin, origin.state),
             "originZIP": _us_or_none(origin, origin.postal_code),
-            "proofOfDeliveryEnabled": _bool(False),
+            # A proof-of-delivery letter can be asked for once a signed delivery is visible.
+            "proofOfDeliveryEnabled": _bool(shipment.proof_of_delivery(count) is not None),
             "restoreEnabled": _bool(False),
             "RRAMEnabled": _bool(False),
             "RREEnabled": _bool(False),
@@ -325,7 +326,7 @@ def render_v3r2(shipment: Shipment, count: int, multi_status: bool) -> dict[str,
     if expected is not None:
         body["deliveryDateExpectation"] = {"expectedDeliveryDate": expected.date().isoformat()}
     body["servicesEligibility"] = {
-        "proofOfDeliveryEnabled": False,
+        "proofOfDeliveryEnabled": shipment.proof_of_delivery(count) is not None,
         "RREEnabled": False,
         "trackingProofOfDeliveryEnabled": False,
     }
