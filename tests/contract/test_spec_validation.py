@@ -160,11 +160,23 @@ KNOWN_BAD_RESPONSE_EXAMPLES = {
 DECLARED_STATUSES = {
     "ups.token": {200, 400, 401, 403, 429},
     "ups.track": {200, 400, 403, 404, 500, 503},
+    "ups.reference": {200, 400, 403, 404, 500, 503},
+    "ups.shipment": {200, 400, 403, 404, 500, 503},
     "fedex.token": {200, 401, 500, 503},
     "fedex.track": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.track_numbers": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.references": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.tcn": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.associated": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.documents": {200, 400, 401, 403, 404, 500, 503},
+    "fedex.notifications": {200, 400, 401, 403, 404, 500, 503},
     "usps.token": {200, 400, 401, 429, 503},
     "usps.track": {200, 400, 401, 403, 404, 429, 503},
+    "usps.notifications": {202, 400, 401, 403, 404, 429, 503},
+    "usps.proof_of_delivery": {202, 400, 401, 403, 404, 429, 503},
     "usps.track_batch": {200, 207, 400, 401, 403, 404, 429, 503},
+    "usps.notifications_v3r2": {202, 400, 401, 403, 404, 429, 503},
+    "usps.proof_of_delivery_v3r2": {202, 400, 401, 403, 404, 429, 503},
     "dhl.track": {200, 404},
 }
 
@@ -242,13 +254,28 @@ def test_response_examples_inventory() -> None:
     assert found == {
         ("ups.track", 200, "postman Tracking Success"),
         *{("fedex.token", s, "application/json example") for s in (401, 500, 503)},
-        *{("fedex.track", s, "application/json example") for s in (400, 401, 403, 404, 500, 503)},
+        *{
+            (name, s, "application/json example")
+            for name in FEDEX_TRACK_OPERATIONS
+            for s in (400, 401, 403, 404, 500, 503)
+        },
         ("usps.token", 200, "application/json examples/client-credentials"),
         ("usps.token", 200, "application/json examples/refresh-token"),
         ("usps.token", 200, "application/json examples/resource-owner-credentials"),
         ("dhl.track", 404, "application/problem+json schema example"),
     }
     assert set(KNOWN_BAD_RESPONSE_EXAMPLES) <= found
+
+
+FEDEX_TRACK_OPERATIONS = (
+    "fedex.track",
+    "fedex.track_numbers",
+    "fedex.references",
+    "fedex.tcn",
+    "fedex.associated",
+    "fedex.documents",
+    "fedex.notifications",
+)
 
 
 @pytest.mark.parametrize(
@@ -288,6 +315,29 @@ KNOWN_BAD_PROPERTY_EXAMPLES = {
     "fedex.track": {
         "/components/schemas/PackageIdentifier/properties/value": "type",  # "ASJFGVAS"
         "/components/schemas/TrackingNumbersResponse/properties/alerts": "type",  # a string
+    },
+    **{
+        name: {
+            "/components/schemas/Package/properties/suppressionIndicators": "type",
+            "/components/schemas/Shipment/properties/userRelation": "type",
+        }
+        for name in ("ups.reference", "ups.shipment")
+    },
+    **{
+        name: {
+            "/components/schemas/PackageIdentifier/properties/value": "type",
+            f"/components/schemas/{response}/properties/alerts": "type",
+        }
+        for name, response in (
+            ("fedex.track_numbers", "TrackingNumbersResponse"),
+            ("fedex.references", "TrackingReferencesResponse"),
+            ("fedex.tcn", "TrackingNumbersResponse_TCN"),
+            ("fedex.associated", "TrackingMPSResponse"),
+        )
+    },
+    "fedex.documents": {"/components/schemas/SPODResponseVO/properties/alerts": "type"},
+    "fedex.notifications": {
+        "/components/schemas/SendNotificationOutputVO/properties/alerts": "type"
     },
     "dhl.track": {
         "/components/schemas/supermodelIoLogisticsTrackingShipment/properties/id": "type",
@@ -636,6 +686,56 @@ MUTATIONS: list[tuple[str, str, int, Callable[[], Any], Callable[[Any], None], s
         _set(["status"], "404"),
         "$.status",
         "is not of type 'number'",
+    ),
+    *(
+        (
+            f"{name}-packageCount-string",
+            name,
+            200,
+            lambda: _example("ups.track", 200, "postman Tracking Success"),
+            _set(["trackResponse", "shipment", 0, "package", 0, "packageCount"], "1"),
+            "$.trackResponse.shipment[0].package[0].packageCount",
+            "is not of type 'integer'",
+        )
+        for name in ("ups.reference", "ups.shipment")
+    ),
+    *(
+        (
+            f"{name}-400-code-int",
+            name,
+            400,
+            lambda name=name: _example(name, 400, "application/json example"),
+            _set(["errors", 0, "code"], 400),
+            "$.errors[0].code",
+            "is not of type 'string'",
+        )
+        for name in FEDEX_TRACK_OPERATIONS[1:]
+    ),
+    (
+        "fedex-documents-document-not-bytes",
+        "fedex.documents",
+        200,
+        lambda: {"output": {"documentFormat": "PNG", "document": ["iVBORw0KGgo="]}},
+        _set(["output", "document", 0], "not base64!"),
+        "$.output.document[0]",
+        "is not a 'byte'",
+    ),
+    *(
+        (
+            f"{name}-202-extra-field",
+            name,
+            202,
+            lambda body=body: dict(body),
+            _set(["unexpected"], "x"),
+            "$",
+            "Additional properties are not allowed",
+        )
+        for name, body in (
+            ("usps.notifications", {"resultText": "ok", "returnCode": "0"}),
+            ("usps.proof_of_delivery", {"resultText": "ok", "returnCode": "0"}),
+            ("usps.notifications_v3r2", {"transactionMessage": "ok"}),
+            ("usps.proof_of_delivery_v3r2", {"transactionMessage": "ok"}),
+        )
     ),
 ]
 
