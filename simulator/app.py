@@ -36,8 +36,10 @@ def create_app(sim: Simulation) -> Starlette:
         # Unmatched requests are journaled too: "what did my test call?" has an answer.
         body = await request.body()
         owner = carrier_owning(request.url.path)
+        # Journaled as unmatched even under a carrier's prefix: "what almost matched?"
+        # is the question a 404 raises, whoever's envelope it came in.
         sim.journal.record(
-            carrier=owner.name if owner is not None else None,
+            carrier=None,
             endpoint=None,
             scope=request.scope,
             body=body,

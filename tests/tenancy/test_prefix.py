@@ -158,11 +158,20 @@ def test_unknown_path_under_a_prefix_is_a_journaled_404(
     mixless: tuple[Simulation, TestClient],
 ) -> None:
     _, client = mixless
+    # Under UPS's own prefix: UPS's 404 envelope, and still an unmatched request.
     r = client.get("/t/acme/api/track/v2/details/1Z")
+    assert r.status_code == 404
+    assert r.json() == {
+        "response": {"errors": [{"code": "10404", "message": "Resource Not Found"}]}
+    }
+    r = client.get("/t/acme/nowhere/1Z")
     assert r.status_code == 404
     assert r.json()["error"] == "no simulated carrier endpoint at this path"
     unmatched = client.get("/__admin/requests/unmatched").json()
-    assert [e["path"] for e in unmatched] == ["/t/acme/api/track/v2/details/1Z"]
+    assert [e["path"] for e in unmatched] == [
+        "/t/acme/api/track/v2/details/1Z",
+        "/t/acme/nowhere/1Z",
+    ]
 
 
 def test_wrong_method_under_a_prefix(mixless: tuple[Simulation, TestClient]) -> None:
