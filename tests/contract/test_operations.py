@@ -72,7 +72,7 @@ def test_every_spec_operation_has_an_entry() -> None:
 
 
 def test_every_operation_has_a_route(make_sim: SimFactory) -> None:
-    sim, client = make_sim()
+    _, client = make_sim()
     served: set[tuple[str, str]] = set()
     for route in client.app.routes:  # type: ignore[attr-defined]
         if isinstance(route, Route) and not isinstance(route, Mount):
@@ -241,7 +241,7 @@ def test_fedex_reference_tcn_and_associated(make_sim: SimFactory) -> None:
         ]["carrierCode"]
         == ""
     )
-    spec_sim, spec_client = make_sim(scenarios=[_scenario()], not_found="spec")
+    _, spec_client = make_sim(scenarios=[_scenario()], not_found="spec")
     spec_missing = _fedex_post(
         spec_client, "referencenumbers", {"referencesInformation": {"value": "X-9"}}
     )
