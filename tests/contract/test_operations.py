@@ -11,10 +11,13 @@ its operation's schema for its status.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
@@ -435,3 +438,22 @@ def test_unknown_path_elsewhere_keeps_the_generic_answer(make_sim: SimFactory) -
     assert r.status_code == 404
     assert r.json()["error"] == "no simulated carrier endpoint at this path"
     assert "hints" in r.json()
+
+
+def test_readme_multi_piece_example(make_sim: SimFactory) -> None:
+    text = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "pieces: 3" in b]
+    scenario = Scenario.model_validate(yaml.safe_load(block))
+    sim, client = make_sim(scenarios=[scenario])
+    _at(sim, timedelta(days=2), "fedex-ops")
+    mps = {
+        "associatedType": "STANDARD_MPS",
+        "masterTrackingNumberInfo": {"trackingNumberInfo": {"trackingNumber": FEDEX_MASTER}},
+    }
+    children = _fedex_post(client, "associatedshipments", mps).json()["output"]
+    assert len(children["completeTrackResults"]) == 2
+    ref = {"referencesInformation": {"value": "ORDER-1001"}}
+    found = _fedex_post(client, "referencenumbers", ref).json()["output"]
+    assert found["completeTrackResults"][0]["trackingNumber"] == FEDEX_MASTER
+    pod = _fedex_post(client, "trackingdocuments", _spod_request("PDF"))
+    assert pod.status_code == 200
