@@ -54,8 +54,8 @@ from client.auth import TokenCache
 from client.carriers import ADAPTERS, CarrierAdapter, CarrierConfig, Outcome
 from client.detect import check_syntax, detect
 from client.errors import ConfigurationError, InvalidNumber, RequestRejected, TrackingError
-from client.flow import Flow, Send, Sleep, Token, token_flow, track_flow
-from client.model import Carrier, TrackingResult
+from client.flow import Flow, Send, Sleep, Token, call_flow, token_flow, track_flow
+from client.model import Carrier, MultiPieceShipment, ProofOfDelivery, TrackingResult
 from client.retry import RetryPolicy
 from client.transport import DEFAULT_TIMEOUT, asend, make_async_client, make_client, send
 
@@ -220,6 +220,60 @@ class _Base:
         return {n: exc.for_number(n, job.carrier) for n in job.numbers}
 
 
+def _operation(
+    base: _Base, what: str, key: str, carrier: Carrier | str | None
+) -> tuple[CarrierAdapter, CarrierConfig, str]:
+    """The adapter, config and key (normalized number, or the reference as given) of a
+    call to another operation; a reference names no carrier, so it needs one."""
+    if what == "reference":
+        if carrier is None:
+            raise ConfigurationError(
+                "a shipper's reference names no carrier",
+                hint="pass carrier='ups' or carrier='fedex' to track_reference",
+            )
+        chosen = _as_carrier(carrier)
+        key = key.strip()
+    else:
+        chosen, key = base._resolve(key, carrier)
+    return ADAPTERS[chosen], base.configs[chosen], key
+
+
+def _reference_flow(base: _Base, reference: str, carrier: Carrier | str | None) -> Any:
+    adapter, config, key = _operation(base, "reference", reference, carrier)
+    flow = call_flow(
+        adapter, config, key,
+        lambda token: adapter.reference_request(config, key, token),
+        lambda reply: adapter.track_error(reply, (key,)),
+        lambda reply: adapter.parse_reference(reply, key),
+        base.retry, base.retry.start(),
+    )  # fmt: skip
+    return flow, adapter, config
+
+
+def _pieces_flow(base: _Base, master: str, carrier: Carrier | str | None) -> Any:
+    adapter, config, key = _operation(base, "pieces", master, carrier)
+    flow = call_flow(
+        adapter, config, key,
+        lambda token: adapter.pieces_request(config, key, token),
+        lambda reply: adapter.track_error(reply, (key,)),
+        lambda reply: adapter.parse_pieces(reply, key),
+        base.retry, base.retry.start(),
+    )  # fmt: skip
+    return flow, adapter, config, key
+
+
+def _pod_flow(base: _Base, number: str, carrier: Carrier | str | None) -> Any:
+    adapter, config, key = _operation(base, "pod", number, carrier)
+    flow = call_flow(
+        adapter, config, key,
+        lambda token: adapter.pod_request(config, key, token),
+        lambda reply: adapter.pod_error(reply, key),
+        lambda reply: adapter.parse_pod(reply, key),
+        base.retry, base.retry.start(),
+    )  # fmt: skip
+    return flow, adapter, config
+
+
 class TrackingClient(_Base):
     """Blocking client; ``track_many`` runs requests on up to ``concurrency`` threads."""
 
@@ -296,6 +350,32 @@ class TrackingClient(_Base):
         for job, outcomes in zip(jobs, results, strict=True):
             done.update({(job.carrier, n): o for n, o in outcomes.items()})
         return self._assemble(slots, done)
+
+    def track_reference(self, reference: str, carrier: Carrier | str) -> list[TrackingResult]:
+        """Every package the shipper's reference (an order number) names (UPS, FedEx);
+        NotFound when it names none."""
+        flow, adapter, config = _reference_flow(self, reference, carrier)
+        found: list[TrackingResult] = self._run(flow, adapter, config)
+        return found
+
+    def track_shipment(
+        self, master: str, carrier: Carrier | str | None = None
+    ) -> MultiPieceShipment:
+        """A multi-piece shipment: the master number's result and each other piece's, each
+        with its own status (UPS, FedEx)."""
+        head = self.track(master, carrier)
+        flow, adapter, config, _ = _pieces_flow(self, master, head.carrier)
+        pieces: tuple[TrackingResult, ...] = self._run(flow, adapter, config)
+        return MultiPieceShipment(head, pieces)
+
+    def proof_of_delivery(
+        self, number: str, carrier: Carrier | str | None = None
+    ) -> ProofOfDelivery:
+        """The signed proof of delivery (bytes and media type; UPS, FedEx); NotFound until
+        the package is delivered and signed for."""
+        flow, adapter, config = _pod_flow(self, number, carrier)
+        document: ProofOfDelivery = self._run(flow, adapter, config)
+        return document
 
     def _job(self, job: _Job) -> dict[str, Outcome]:
         adapter, config = ADAPTERS[job.carrier], self.configs[job.carrier]
@@ -434,6 +514,29 @@ class AsyncTrackingClient(_Base):
             for job in jobs:
                 group.start_soon(run, job)
         return self._assemble(slots, done)
+
+    async def track_reference(self, reference: str, carrier: Carrier | str) -> list[TrackingResult]:
+        """Every package the shipper's reference names (UPS, FedEx); see TrackingClient."""
+        flow, adapter, config = _reference_flow(self, reference, carrier)
+        found: list[TrackingResult] = await self._run(flow, adapter, config)
+        return found
+
+    async def track_shipment(
+        self, master: str, carrier: Carrier | str | None = None
+    ) -> MultiPieceShipment:
+        """A multi-piece shipment, master and pieces (UPS, FedEx); see TrackingClient."""
+        head = await self.track(master, carrier)
+        flow, adapter, config, _ = _pieces_flow(self, master, head.carrier)
+        pieces: tuple[TrackingResult, ...] = await self._run(flow, adapter, config)
+        return MultiPieceShipment(head, pieces)
+
+    async def proof_of_delivery(
+        self, number: str, carrier: Carrier | str | None = None
+    ) -> ProofOfDelivery:
+        """The signed proof of delivery (UPS, FedEx); see TrackingClient."""
+        flow, adapter, config = _pod_flow(self, number, carrier)
+        document: ProofOfDelivery = await self._run(flow, adapter, config)
+        return document
 
     async def _job(self, job: _Job, slot: anyio.Semaphore | None = None) -> dict[str, Outcome]:
         adapter, config = ADAPTERS[job.carrier], self.configs[job.carrier]

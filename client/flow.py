@@ -32,7 +32,17 @@ from client.model import Carrier
 from client.retry import Deadline, RetryPolicy
 from client.transport import HttpReply
 
-__all__ = ["Flow", "Instruction", "Send", "Sleep", "Token", "exchange", "token_flow", "track_flow"]
+__all__ = [
+    "Flow",
+    "Instruction",
+    "Send",
+    "Sleep",
+    "Token",
+    "call_flow",
+    "exchange",
+    "token_flow",
+    "track_flow",
+]
 
 T = TypeVar("T")
 
@@ -174,3 +184,34 @@ def track_flow(
             request, classify, policy, deadline, carrier=carrier, number=number
         )
     return adapter.parse_track_safely(reply, numbers)
+
+
+def call_flow(
+    adapter: CarrierAdapter,
+    config: CarrierConfig,
+    number: str,
+    make_request: Callable[[str | None], httpx.Request],
+    classify: Callable[[HttpReply], TrackingError | None],
+    parse: Callable[[HttpReply], T],
+    policy: RetryPolicy,
+    deadline: Deadline,
+) -> Flow[T]:
+    """One call of another operation (by reference, a shipment's pieces, a proof of
+    delivery): token, retries and one token renewal on a 401, as for tracking."""
+    token = _token((yield Token(deadline))) if adapter.uses_token else None
+    carrier = adapter.carrier
+    try:
+        reply = yield from exchange(
+            lambda: make_request(token), classify, policy, deadline, carrier=carrier, number=number
+        )
+    except AuthenticationError as exc:
+        if token is None or exc.status_code != 401:
+            raise
+        token = _token((yield Token(deadline, stale=token)))
+        reply = yield from exchange(
+            lambda: make_request(token), classify, policy, deadline, carrier=carrier, number=number
+        )
+    try:
+        return parse(reply)
+    except TrackingError as exc:
+        raise _fill(exc, carrier, number) from None

@@ -271,3 +271,29 @@ class TrackingResult:
         if include_raw:
             out["raw"] = dict(self.raw)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MultiPieceShipment:
+    """A shipment of several packages: the master number's result and each other piece's,
+    every piece with its own status."""
+
+    master: TrackingResult
+    pieces: tuple[TrackingResult, ...]
+    """The other pieces (not the master), in the carrier's order."""
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """Every piece's number, the master's first."""
+        return (self.master.number, *(p.number for p in self.pieces))
+
+
+@dataclass(frozen=True, slots=True)
+class ProofOfDelivery:
+    """A carrier's proof-of-delivery document for a delivered, signed-for package."""
+
+    carrier: Carrier
+    number: str
+    media_type: str
+    """``application/pdf``, ``image/png`` or ``text/html`` (what the carrier sent)."""
+    content: bytes

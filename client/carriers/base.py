@@ -28,7 +28,7 @@ from client.errors import (
     RequestRejected,
     TrackingError,
 )
-from client.model import Carrier, TrackingResult
+from client.model import Carrier, ProofOfDelivery, TrackingResult
 from client.retry import parse_retry_after
 from client.transport import HttpReply
 
@@ -82,6 +82,48 @@ class CarrierAdapter(ABC):
     uses_token: ClassVar[bool] = True
     token_lifetime: ClassVar[float] = 3600.0
     """Lifetime assumed when a token answer omits ``expires_in``."""
+
+    # -- other operations (by reference, pieces, proof of delivery) --------------------------
+
+    def unsupported(self, what: str) -> ConfigurationError:
+        """The error for an operation this carrier's API does not offer."""
+        return ConfigurationError(
+            f"{self.carrier.value.upper()} offers no {what} through its tracking API",
+            carrier=self.carrier,
+            hint="track by number instead (TrackingClient.track)",
+        )
+
+    def reference_request(
+        self, config: CarrierConfig, reference: str, token: str | None
+    ) -> httpx.Request:
+        """Track by the shipper's reference (UPS, FedEx)."""
+        raise self.unsupported("tracking by reference")
+
+    def parse_reference(self, reply: HttpReply, reference: str) -> list[TrackingResult]:
+        """The packages a reference names."""
+        raise self.unsupported("tracking by reference")
+
+    def pieces_request(
+        self, config: CarrierConfig, master: str, token: str | None
+    ) -> httpx.Request:
+        """A multi-piece shipment's pieces (UPS, FedEx)."""
+        raise self.unsupported("multi-piece shipments")
+
+    def parse_pieces(self, reply: HttpReply, master: str) -> tuple[TrackingResult, ...]:
+        """The pieces other than the master."""
+        raise self.unsupported("multi-piece shipments")
+
+    def pod_request(self, config: CarrierConfig, number: str, token: str | None) -> httpx.Request:
+        """A proof-of-delivery document (UPS, FedEx)."""
+        raise self.unsupported("proof-of-delivery document")
+
+    def parse_pod(self, reply: HttpReply, number: str) -> ProofOfDelivery:
+        """The proof-of-delivery document; NotFound while there is none."""
+        raise self.unsupported("proof-of-delivery document")
+
+    def pod_error(self, reply: HttpReply, number: str) -> TrackingError | None:
+        """How a proof-of-delivery answer fails (tracking's classes by default)."""
+        return self.track_error(reply, (number,))
 
     # -- auth ---------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ from client.model import (
     Carrier,
     Event,
     ExceptionReason,
+    ProofOfDelivery,
     RawJSON,
     Status,
     TrackingResult,
@@ -108,7 +110,13 @@ _DELAY_TYPES: Mapping[str, ExceptionReason] = {
 }
 
 NOT_FOUND_CODES = frozenset(
-    {"TRACKING.TRACKINGNUMBER.NOTFOUND", "TRACKING.DATA.NOTFOUND", "NOT.FOUND.ERROR"}
+    {
+        "TRACKING.TRACKINGNUMBER.NOTFOUND",
+        "TRACKING.DATA.NOTFOUND",
+        "NOT.FOUND.ERROR",
+        "TRACKING.REFERENCENUMBER.NOTFOUND",
+        "TRACKING.TCN.NOTFOUND",
+    }
 )
 INVALID_CODES = frozenset({"TRACKING.TRACKINGNUMBER.INVALID", "TRACKING.TRACKINGNUMBER.EMPTY"})
 
@@ -172,6 +180,111 @@ class FedexAdapter(CarrierAdapter):
                 "x-customer-transaction-id": uuid.uuid4().hex,
             },
         )
+
+    def _post(
+        self, config: CarrierConfig, path: str, body: Any, token: str | None
+    ) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            config.url(path),
+            json=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "x-locale": "en_US",
+                "x-customer-transaction-id": uuid.uuid4().hex,
+            },
+        )
+
+    def _results(self, reply: HttpReply, key: str) -> list[TrackingResult]:
+        """Every found result of ``output.completeTrackResults`` (per-result errors skipped);
+        NotFound when there is none."""
+        body = self.json_object(reply, (key,))
+        output = obj(body.get("output"))
+        found: list[TrackingResult] = []
+        first_error: Mapping[str, Any] = {}
+        for complete in items(output.get("completeTrackResults")):
+            number = text(complete.get("trackingNumber")) or key
+            outcome = self._outcome(number, items(complete.get("trackResults")), body)
+            if isinstance(outcome, TrackingResult):
+                found.append(outcome)
+            elif not first_error:
+                first_error = {"code": outcome.code, "message": outcome.message}
+        if not found and first_error:
+            raise self._result_error(key, first_error)
+        return found
+
+    def reference_request(
+        self, config: CarrierConfig, reference: str, token: str | None
+    ) -> httpx.Request:
+        """``POST /track/v1/referencenumbers`` (NOTES §2.3) for a customer reference."""
+        body = {
+            "includeDetailedScans": True,
+            "referencesInformation": {"type": "CUSTOMER_REFERENCE", "value": reference},
+        }
+        return self._post(config, "/track/v1/referencenumbers", body, token)
+
+    def parse_reference(self, reply: HttpReply, reference: str) -> list[TrackingResult]:
+        """A result per shipment the reference names; NotFound for none."""
+        found = self._results(reply, reference)
+        if not found:
+            raise NotFound(f"no shipment has reference {reference!r}", carrier=self.carrier)
+        return found
+
+    def pieces_request(
+        self, config: CarrierConfig, master: str, token: str | None
+    ) -> httpx.Request:
+        """``POST /track/v1/associatedshipments`` for a standard multi-piece master."""
+        body = {
+            "includeDetailedScans": True,
+            "associatedType": "STANDARD_MPS",
+            "masterTrackingNumberInfo": {"trackingNumberInfo": {"trackingNumber": master}},
+        }
+        return self._post(config, "/track/v1/associatedshipments", body, token)
+
+    def parse_pieces(self, reply: HttpReply, master: str) -> tuple[TrackingResult, ...]:
+        """The master's other pieces (none for a single-piece shipment)."""
+        return tuple(r for r in self._results(reply, master) if not same_number(master, r.number))
+
+    def pod_request(self, config: CarrierConfig, number: str, token: str | None) -> httpx.Request:
+        """``POST /track/v1/trackingdocuments`` for the signature proof of delivery as PDF."""
+        body = {
+            "trackDocumentDetail": {
+                "documentType": "SIGNATURE_PROOF_OF_DELIVERY",
+                "documentFormat": "PDF",
+            },
+            "trackDocumentSpecification": [{"trackingNumberInfo": {"trackingNumber": number}}],
+        }
+        return self._post(config, "/track/v1/trackingdocuments", body, token)
+
+    def pod_error(self, reply: HttpReply, number: str) -> TrackingError | None:
+        """Here the documented 404 means "no document (yet)", not a wrong base URL."""
+        if reply.status_code == 404:
+            code, message = self.error_details(reply)
+            return NotFound(
+                message or "no proof of delivery yet",
+                carrier=self.carrier,
+                number=number,
+                status_code=404,
+                code=code,
+            )
+        error = self.track_error(reply, (number,))
+        if isinstance(error, RequestRejected) and error.code in NOT_FOUND_CODES:
+            return NotFound(error.message, carrier=self.carrier, number=number, code=error.code)
+        return error
+
+    def parse_pod(self, reply: HttpReply, number: str) -> ProofOfDelivery:
+        """The first document of ``output.document`` (base64) in its ``documentFormat``."""
+        output = obj(self.json_object(reply, (number,)).get("output"))
+        documents = output.get("document")
+        if not isinstance(documents, list) or not documents or not isinstance(documents[0], str):
+            raise self.malformed(reply, (number,), "no output.document in the answer")
+        try:
+            content = base64.b64decode(documents[0], validate=True)
+        except ValueError:
+            raise self.malformed(reply, (number,), "output.document is not base64") from None
+        fmt = (text(output.get("documentFormat")) or "PDF").upper()
+        media = {"PDF": "application/pdf", "PNG": "image/png"}.get(fmt, "application/octet-stream")
+        return ProofOfDelivery(self.carrier, number, media, content)
 
     def error_details(self, reply: HttpReply) -> tuple[str | None, str | None]:
         """``{"errors":[{code, message}]}`` (NOTES §2.6)."""

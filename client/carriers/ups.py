@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -52,6 +53,7 @@ from client.model import (
     Carrier,
     Event,
     ExceptionReason,
+    ProofOfDelivery,
     RawJSON,
     Status,
     TrackingResult,
@@ -213,6 +215,89 @@ class UpsAdapter(CarrierAdapter):
                 "transactionSrc": self.transaction_source,
             },
         )
+
+    def _get(
+        self, config: CarrierConfig, path: str, token: str | None, **params: str
+    ) -> httpx.Request:
+        return httpx.Request(
+            "GET",
+            config.url(path),
+            params={"locale": "en_US", **params},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "transId": uuid.uuid4().hex,
+                "transactionSrc": self.transaction_source,
+            },
+        )
+
+    def reference_request(
+        self, config: CarrierConfig, reference: str, token: str | None
+    ) -> httpx.Request:
+        """``GET /api/track/v1/reference/details/{reference}`` (NOTES §1.3)."""
+        path = f"/api/track/v1/reference/details/{quote(reference, safe='')}"
+        return self._get(config, path, token)
+
+    def parse_reference(self, reply: HttpReply, reference: str) -> list[TrackingResult]:
+        """A result per package of every shipment the reference names; NotFound for none."""
+        body = self.json_object(reply, (reference,))
+        shipments = items(obj(body.get("trackResponse")).get("shipment"))
+        found = [
+            self._result(text(p.get("trackingNumber")) or reference, p, body)
+            for s in shipments
+            for p in items(s.get("package"))
+        ]
+        if not found:
+            error = self._no_package(shipments[0] if shipments else {}, reference, reply)
+            raise error
+        return found
+
+    def pieces_request(
+        self, config: CarrierConfig, master: str, token: str | None
+    ) -> httpx.Request:
+        """``GET /api/track/v1/shipment/details/{master}`` (NOTES §1.3)."""
+        return self._get(config, f"/api/track/v1/shipment/details/{master}", token)
+
+    def parse_pieces(self, reply: HttpReply, master: str) -> tuple[TrackingResult, ...]:
+        """Every package of the shipment but the master's, in the answer's order."""
+        body = self.json_object(reply, (master,))
+        shipments = items(obj(body.get("trackResponse")).get("shipment"))
+        packages = [p for s in shipments for p in items(s.get("package"))]
+        if not packages:
+            raise self._no_package(shipments[0] if shipments else {}, master, reply)
+        out = []
+        for package in packages:
+            number = text(package.get("trackingNumber"))
+            if number and not same_number(master, number):
+                out.append(self._result(number, package, body))
+        return tuple(out)
+
+    def pod_request(self, config: CarrierConfig, number: str, token: str | None) -> httpx.Request:
+        """Details with ``returnPOD`` (NOTES §1.3: base64 in ``deliveryInformation.pod``)."""
+        return self._get(config, f"/api/track/v1/details/{number}", token, returnPOD="true")
+
+    def parse_pod(self, reply: HttpReply, number: str) -> ProofOfDelivery:
+        """The POD letter; NotFound until the package is delivered and signed for."""
+        body = self.json_object(reply, (number,))
+        shipments = items(obj(body.get("trackResponse")).get("shipment"))
+        packages = items(shipments[0].get("package")) if shipments else []
+        if not packages:
+            raise self._no_package(shipments[0] if shipments else {}, number, reply)
+        info = obj(packages[0].get("deliveryInformation"))
+        content = text(obj(info.get("pod")).get("content"))
+        if not content:
+            raise NotFound(
+                "no proof of delivery yet (not delivered, or delivered without signature)",
+                carrier=self.carrier,
+                number=number,
+                status_code=reply.status_code,
+            )
+        try:
+            document = base64.b64decode(content, validate=True)
+        except ValueError:
+            raise self.malformed(reply, (number,), "pod.content is not base64") from None
+        # UPS names no media type; its letter is an HTML page (a PDF when it starts so).
+        media = "application/pdf" if document.startswith(b"%PDF") else "text/html"
+        return ProofOfDelivery(self.carrier, number, media, document)
 
     def error_details(self, reply: HttpReply) -> tuple[str | None, str | None]:
         """``{"response":{"errors":[{code, message}]}}`` (NOTES §1.6)."""
