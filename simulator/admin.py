@@ -168,6 +168,9 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     async def shipments(r: Request) -> Any:
         return c.shipments(_tenant(r))
 
+    async def notifications(r: Request) -> Any:
+        return c.notifications(_tenant(r))
+
     async def shipment(r: Request) -> Any:
         p = r.path_params
         return c.shipment(_tenant(r), p["carrier"], p["number"])
@@ -292,6 +295,7 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         ("/requests", requests, ["GET"], 200),
         ("/requests/unmatched", unmatched, ["GET"], 200),
         ("/requests/verify", verify, ["POST"], 200),
+        ("/notifications", notifications, ["GET"], 200),
         ("/reset", reset, ["POST"], 204),
         ("/subscriptions", subscriptions, ["GET"], 200),
         ("/deliveries", deliveries, ["GET"], 200),

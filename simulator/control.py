@@ -28,6 +28,7 @@ from simulator.engine import Simulation
 from simulator.faults import Fault
 from simulator.journal import Entry, loads_json, select
 from simulator.loader import ScenarioError, load_paths
+from simulator.notifications import messages
 from simulator.scenario import CARRIERS
 from simulator.seeding import seed_int
 from simulator.store import CreatedShipment
@@ -350,6 +351,28 @@ class Control:
                 "restore the scenario and reload, or delete the shipment",
             )
         return self.sim.catalog.created(carrier, number, made.scenario, made.t0, made.variant)
+
+    def notifications(self, tenant: str) -> list[dict[str, Any]]:
+        """The tenant's carrier-side notification sign-ups, each with what the carrier would
+        have sent by the tenant's clock."""
+        now = self.sim.clock.now(tenant)
+        out = []
+        for sub in self.sim.store.subscriptions(tenant):
+            shipment = self.sim.lookup(sub.carrier, sub.number, tenant)
+            sent = messages(sub, shipment, now) if shipment is not None else []
+            out.append(
+                {
+                    "carrier": sub.carrier,
+                    "number": sub.number,
+                    "recipients": list(sub.recipients),
+                    "event_types": list(sub.event_types),
+                    "requested_at": _iso(sub.requested_at),
+                    "letter": sub.letter,
+                    "sender": sub.sender,
+                    "messages": [m.to_json() for m in sent],
+                }
+            )
+        return out
 
     def shipments(self, tenant: str) -> list[dict[str, Any]]:
         """The shipments a tenant created."""

@@ -244,6 +244,29 @@ def test_every_documented_answer_happens_and_matches_its_schema(
     expect(c.post(a + "/deliveries/replay", params=T), 200)
     expect(c.post(a + "/deliveries/replay", params=T, json={"subscription": 7}), 400)
 
+    # notifications: a USPS sign-up, then what USPS would have sent by the tour's clock
+    made = expect(
+        c.post(a + "/shipments", json={"carrier": "usps", "scenario": "delivered-on-time", **T}),
+        201,
+    )
+    token = c.post(
+        "/oauth2/v3/token",
+        json={"grant_type": "client_credentials", "client_id": "tour", "client_secret": "s"},
+    ).json()["access_token"]
+    signed_up = c.post(
+        f"/tracking/v3r2/tracking/{made['number']}/notifications",
+        json={
+            "uniqueTrackingID": "1",
+            "notifyEventTypes": ["ALL_UPDATES"],
+            "recipients": [{"email": "qa@example.com"}],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert signed_up.status_code == 202, signed_up.text
+    expect(c.post(a + "/clock/advance", params=T, json={"by": "10d"}), 200)
+    (signup,) = expect(c.get(a + "/notifications", params=T), 200)
+    assert signup["recipients"] == ["qa@example.com"] and signup["messages"]
+
     # reset
     expect(c.post(a + "/reset", json={"tenant": "tour"}), 204)
     expect(c.post(a + "/reset", content=b"[1]"), 400)
