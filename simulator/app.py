@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from simulator import admin, carriers, faulting
+from simulator import admin, carriers, faulting, mailer
 from simulator.carriers import Carrier
 from simulator.carriers.common import TENANT_PARAM
 from simulator.control import Control
@@ -84,7 +84,8 @@ def create_app(sim: Simulation) -> Starlette:
         # Pushes fire from the server's own loop, whatever requests arrive.
         dispatcher.start()
         try:
-            yield
+            async with mailer.mailing(sim, sim.settings.smtp):
+                yield
         finally:
             await dispatcher.stop()
 

@@ -129,6 +129,13 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         help="apply FedEx's production rule to webhook URLs (HTTPS, no literal IP, no localhost)",
     )
     serve.add_argument(
+        "--smtp",
+        default=None,
+        metavar="HOST:PORT",
+        help="send the carriers' notification emails (FedEx and USPS sign-ups) to this "
+        "SMTP server as they fall due on each tenant's clock",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -340,6 +347,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from simulator.app import build
+    from simulator.mailer import parse_address
     from simulator.server import PROTOCOL, config
 
     library = _library(args)
@@ -356,7 +364,14 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.smtp is not None:
+        try:
+            parse_address(args.smtp)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     settings = Settings(
+        smtp=args.smtp,
         admin_token=args.admin_token,
         scenario_paths=tuple(library),
         fault_paths=tuple(args.faults),

@@ -56,6 +56,8 @@ class Settings:
     IP, no localhost); off by default so tests can receive on loopback."""
     push_attempt_limit: int = 5000
     """Delivery attempts ``/__admin/deliveries`` keeps (all tenants together)."""
+    smtp: str | None = None
+    """``HOST:PORT`` of an SMTP server the carriers' notification emails are sent to."""
 
 
 def settings_to_env(settings: Settings) -> str:
