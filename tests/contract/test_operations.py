@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from simulator.engine import Simulation
+from simulator.faults import Fault
 from simulator.scenario import Scenario
 from simulator.timeline import piece_numbers
 from tests.conftest import EPOCH, SimFactory
@@ -457,3 +458,29 @@ def test_readme_multi_piece_example(make_sim: SimFactory) -> None:
     assert found["completeTrackResults"][0]["trackingNumber"] == FEDEX_MASTER
     pod = _fedex_post(client, "trackingdocuments", _spod_request("PDF"))
     assert pod.status_code == 200
+
+
+def test_faults_tenants_and_the_journal_apply_to_the_new_operations(make_sim: SimFactory) -> None:
+    sim, client = make_sim(scenarios=[_scenario()])
+    fault = Fault.model_validate(
+        {
+            "name": "fedex-down",
+            "kind": "http_error",
+            "status": 503,
+            "match": {"carrier": "fedex", "endpoint": "track", "tenant": "fedex-ops"},
+        }
+    )
+    sim.faults.add(fault)
+    _at(sim, DELIVERED_AT, "fedex-ops")
+    down = _fedex_post(client, "trackingdocuments", _spod_request("PDF"))
+    assert down.status_code == 503
+    validate("fedex", "documents", 503, down.json())
+    # Another tenant (its own credential) is not affected, and sees its own clock.
+    other = client.post(
+        "/track/v1/trackingdocuments",
+        json=_spod_request("PDF"),
+        headers=fedex_headers(client, "fedex-other"),
+    )
+    assert other.status_code == 404  # its clock has not reached the delivery
+    paths = [e.path for e in sim.journal.snapshot()]
+    assert paths.count("/track/v1/trackingdocuments") == 2
