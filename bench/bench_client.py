@@ -18,19 +18,26 @@ Two runs, each on its own server:
   endpoint. The client retries the 503s (its default RetryPolicy); the baseline counts them.
 
 Each run first sends every tracking request once over raw keep-alive sockets (untimed; it
-fills the server's shipment and render caches), then alternates timed client and baseline
-passes for ``--rounds`` rounds and keeps each side's fastest pass. Prints a table with wall
-and process CPU seconds, the client/baseline ratios (goal: wall time <= 1.25x) and one JSON
-line. Every pass has a timeout, a round starts only if it should end within the time
-budget, and servers are stopped in ``finally`` blocks. The load average is printed because
-wall times on a shared machine move with it; the CPU ratio moves much less.
+fills the server's shipment and render caches), then one untimed pass of each side over a
+few hundred numbers (it warms this process: lazy imports, the client's phrase and place
+caches, httpx's code paths), then interleaved timed rounds: client then baseline, baseline
+then client, and so on, for ``--rounds`` rounds. Each round gives a client/baseline ratio of
+wall time and one of this process's CPU time; the run's ratios are the medians of the
+rounds' (goal: wall <= 1.10 clean, <= 1.15 faulted). The CPU ratio is the figure to trust
+on a shared machine: it does not count time the process spent waiting for a core. Beside
+each pass the table shows the server's CPU seconds (its own process, from /proc), so a
+pass that the server slowed down shows, and the seconds this process spent in garbage
+collection. The header names the Python, the versions of the libraries on the request path
+and whether the ``dev`` extras are installed, so two runs can be compared; the load average
+is printed at the start and the end. Every pass has a timeout, a round starts only if it
+should end within the time budget, and servers are stopped in ``finally`` blocks.
 
 The default concurrency, 16 (the client's own default), is where httpx is fastest here: its
 connection pool does work per open connection on every request and response, so beyond
 ~24 connections both sides get slower (CPU-bound in httpcore), with the 50 ms latency most.
 
-    python bench/bench_client.py [--numbers 10000] [--concurrency 16] [--rounds 2]
-                                 [--phase-timeout 90] [--budget 170] [--seed 1]
+    python bench/bench_client.py [--numbers 10000] [--concurrency 16] [--rounds 3]
+                                 [--phase-timeout 90] [--budget 360] [--seed 1] [--clean-only]
 """
 
 from __future__ import annotations
@@ -38,10 +45,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.metadata
 import json
 import math
 import os
+import platform
 import random
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,7 +69,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import HOST, free_port, wait_ready
+from bench import HOST, cpu_seconds, free_port, wait_ready
 from client import AsyncTrackingClient, CarrierSettings, NotFound, TrackingError, TrackingResult
 from client import detect as client_detect
 from client.model import Carrier
@@ -89,13 +100,87 @@ FORMATS: dict[str, tuple[str, ...]] = {
 BATCH = {"ups": 1, "fedex": 30, "usps": 35, "dhl": 1}  # batch_size in client/carriers/*
 CLIENT_ID, SECRET, API_KEY = "bench", "secret", "bench"
 TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)  # the client's default
-GOAL = 1.25
+GOALS = {"clean": 1.10, "faulted": 1.15}
+"""Most client/baseline wall time (median of the rounds) per run."""
+WARM_NUMBERS = 400
+"""Numbers in the untimed warm-up pass of each side."""
+LIBRARIES = ("httpx", "httpcore", "h11", "anyio", "sniffio", "orjson")
 
 Job = tuple[str, list[str]]
 
 
 class NumberLost(RuntimeError):
     """track_many broke its promise: an outcome missing, misplaced or for another number."""
+
+
+# -- environment ------------------------------------------------------------------------------
+
+
+def dev_extras() -> str:
+    """Whether carriersim's ``dev`` extras are installed: "yes", or "no (missing: …)"."""
+    try:
+        requires = importlib.metadata.requires("carriersim") or []
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (carriersim is not installed)"
+    missing = []
+    for req in requires:
+        if 'extra == "dev"' not in req and "extra == 'dev'" not in req:
+            continue
+        name = re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0]
+        try:
+            importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return "yes" if not missing else f"no (missing: {', '.join(missing)})"
+
+
+def environment() -> dict[str, Any]:
+    """What the figures depend on besides the code: interpreter, libraries, extras, GC."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        **versions,
+        "dev_extras": dev_extras(),
+        "gc_threshold": list(gc.get_threshold()),
+    }
+
+
+class GcMeter:
+    """Collections and seconds spent in the garbage collector while it is installed."""
+
+    def __init__(self) -> None:
+        self.collections = [0, 0, 0]
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+            self.collections[info["generation"]] += 1
+
+    def __enter__(self) -> GcMeter:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds the server process has used so far (NaN where /proc cannot say)."""
+    if pid is None:
+        return math.nan
+    try:
+        return cpu_seconds(pid)
+    except (OSError, ValueError, IndexError):
+        return math.nan
 
 
 # -- numbers ----------------------------------------------------------------------------------
@@ -181,6 +266,12 @@ class Pass:
     seconds: float = math.inf
     cpu: float = math.inf
     """Seconds of this process's CPU during the pass (the server runs in another process)."""
+    server_cpu: float = math.nan
+    """Seconds of the server process's CPU during the pass."""
+    gc_seconds: float = 0.0
+    """Seconds of this process's CPU time spent in garbage collection during the pass."""
+    gc_collections: list[int] = field(default_factory=lambda: [0, 0, 0])
+    """Collections of generations 0, 1 and 2 during the pass."""
     requests: int = 0
     """HTTP answers received, token requests included."""
     statuses: Counter[int] = field(default_factory=Counter)
@@ -200,6 +291,9 @@ class Pass:
         return {
             "seconds": round(self.seconds, 3),
             "cpu_seconds": round(self.cpu, 3),
+            "server_cpu_seconds": _rounded(self.server_cpu),
+            "gc_seconds": round(self.gc_seconds, 3),
+            "gc_collections": self.gc_collections,
             "numbers_per_s": round(self.rate, 1),
             "requests": self.requests,
             "status_503": self.statuses.get(503, 0),
@@ -210,6 +304,10 @@ class Pass:
         }
 
 
+def _rounded(value: float, digits: int = 3) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
+
+
 def counting_hooks(statuses: Counter[int]) -> dict[str, list[Callable[..., Any]]]:
     async def on_response(response: httpx.Response) -> None:
         statuses[response.status_code] += 1
@@ -217,15 +315,23 @@ def counting_hooks(statuses: Counter[int]) -> dict[str, list[Callable[..., Any]]
     return {"request": [], "response": [on_response]}
 
 
-async def timed(result: Pass, work: Awaitable[Any], timeout: float) -> Any:
-    cpu, t = time.process_time(), time.perf_counter()
-    value = await asyncio.wait_for(work, timeout)
-    result.seconds, result.cpu = time.perf_counter() - t, time.process_time() - cpu
+async def timed(result: Pass, work: Awaitable[Any], timeout: float, server: int | None) -> Any:
+    with GcMeter() as meter:
+        served, cpu, t = server_cpu(server), time.process_time(), time.perf_counter()
+        value = await asyncio.wait_for(work, timeout)
+        result.seconds, result.cpu = time.perf_counter() - t, time.process_time() - cpu
+        result.server_cpu = server_cpu(server) - served
+    result.gc_seconds, result.gc_collections = meter.seconds, meter.collections
     return value
 
 
 async def client_pass(
-    base_url: str, nums: list[str], carriers: dict[str, Carrier], concurrency: int, timeout: float
+    base_url: str,
+    nums: list[str],
+    carriers: dict[str, Carrier],
+    concurrency: int,
+    timeout: float,
+    server: int | None = None,
 ) -> Pass:
     login = CarrierSettings(client_id=CLIENT_ID, client_secret=SECRET)
     tracker = AsyncTrackingClient(
@@ -240,7 +346,7 @@ async def client_pass(
     result = Pass("client", len(nums))
     tracker.http.event_hooks = counting_hooks(result.statuses)
     try:
-        outcomes = await timed(result, tracker.track_many(nums), timeout)
+        outcomes = await timed(result, tracker.track_many(nums), timeout, server)
     finally:
         await tracker.aclose()
     result.requests = sum(result.statuses.values())
@@ -332,7 +438,12 @@ def bare_client(base_url: str, concurrency: int, statuses: Counter[int]) -> http
 
 
 async def baseline_pass(
-    base_url: str, jobs: list[Job], total: int, concurrency: int, timeout: float
+    base_url: str,
+    jobs: list[Job],
+    total: int,
+    concurrency: int,
+    timeout: float,
+    server: int | None = None,
 ) -> Pass:
     result = Pass("baseline", total)
     http = bare_client(base_url, concurrency, result.statuses)
@@ -359,7 +470,7 @@ async def baseline_pass(
         await asyncio.gather(*(one(c, ns, tokens) for c, ns in jobs))
 
     try:
-        await timed(result, run(), timeout)
+        await timed(result, run(), timeout, server)
     finally:
         await http.aclose()
     result.requests = sum(result.statuses.values())
@@ -412,46 +523,79 @@ async def warm_up(base_url: str, port: int, jobs: list[Job], timeout: float) -> 
 
 
 @dataclass
+class Round:
+    """One client pass and one baseline pass, back to back."""
+
+    client: Pass
+    baseline: Pass
+
+    def ratio(self, what: str = "seconds") -> float:
+        return float(getattr(self.client, what) / getattr(self.baseline, what))
+
+
+@dataclass
 class Run:
     name: str
     warm_up: float = math.nan
-    rounds: int = 0
-    best: dict[str, Pass] = field(default_factory=dict)
+    rounds: list[Round] = field(default_factory=list)
     timed_out: str | None = None
 
     def ratio(self, what: str = "seconds") -> float:
-        if "client" not in self.best or "baseline" not in self.best:
+        """The median over the rounds of the client/baseline ratio of ``what``."""
+        if not self.rounds:
             return math.nan
-        return float(getattr(self.best["client"], what) / getattr(self.best["baseline"], what))
+        return statistics.median(r.ratio(what) for r in self.rounds)
+
+    def median_pass(self, side: str) -> Pass | None:
+        """The pass of ``side`` with the median wall time (the lower median)."""
+        passes = sorted((getattr(r, side) for r in self.rounds), key=lambda p: p.seconds)
+        return passes[(len(passes) - 1) // 2] if passes else None
+
+
+def show(name: str, label: str, p: Pass) -> None:
+    gcs = "/".join(str(n) for n in p.gc_collections)
+    print(f"  {name} {label}: {p.side:8} {p.seconds:6.2f} s, cpu {p.cpu:6.2f} s "
+          f"(gc {p.gc_seconds:5.2f} s, {gcs}), server cpu {p.server_cpu:6.2f} s, "
+          f"{p.requests} requests", flush=True)  # fmt: skip
 
 
 async def measure(
     name: str,
     port: int,
+    server: int | None,
     nums: list[str],
     carriers: dict[str, Carrier],
     args: argparse.Namespace,
     deadline: float,
 ) -> Run:
-    """Warm the server, then timed rounds (client and baseline, alternating who goes first);
-    a further round starts only if the last one would still fit before ``deadline``."""
+    """Warm the server and this process, then interleaved timed rounds (client and baseline,
+    alternating who goes first); a further round starts only if the last one would still fit
+    before ``deadline``."""
     base_url = f"http://{HOST}:{port}"
     jobs = plan_jobs(nums, carriers)
     timeout = args.phase_timeout
     run = Run(name)
     try:
         run.warm_up, answered = await warm_up(base_url, port, jobs, timeout)
+        print(f"  {name}: server warm-up {run.warm_up:.2f} s ({answered}/{len(jobs)} requests "
+              "answered)", flush=True)  # fmt: skip
+        few = nums[:WARM_NUMBERS]
+        for p in (
+            await client_pass(base_url, few, carriers, args.concurrency, timeout, server),
+            await baseline_pass(
+                base_url, plan_jobs(few, carriers), len(few), args.concurrency, timeout, server
+            ),
+        ):
+            show(name, "warm-up", p)
     except TimeoutError:
         run.timed_out = f"warm-up took over {timeout:g} s"
         return run
-    print(f"  {name}: warm-up {run.warm_up:.2f} s ({answered}/{len(jobs)} requests answered)",
-          flush=True)  # fmt: skip
 
     def client() -> Awaitable[Pass]:
-        return client_pass(base_url, nums, carriers, args.concurrency, timeout)
+        return client_pass(base_url, nums, carriers, args.concurrency, timeout, server)
 
     def baseline() -> Awaitable[Pass]:
-        return baseline_pass(base_url, jobs, len(nums), args.concurrency, timeout)
+        return baseline_pass(base_url, jobs, len(nums), args.concurrency, timeout, server)
 
     last = 0.0
     for r in range(args.rounds):
@@ -460,6 +604,7 @@ async def measure(
                   f"keeping {r}", flush=True)  # fmt: skip
             break
         began = time.monotonic()
+        got: dict[str, Pass] = {}
         for side in (client, baseline) if r % 2 == 0 else (baseline, client):
             gc.collect()
             try:
@@ -467,54 +612,67 @@ async def measure(
             except TimeoutError:
                 run.timed_out = f"the {side.__name__} pass took over {timeout:g} s"
                 return run
-            print(f"  {name} round {r + 1}: {p.side:8} {p.seconds:6.2f} s, cpu {p.cpu:6.2f} s, "
-                  f"{p.requests} requests", flush=True)  # fmt: skip
-            if p.side not in run.best or p.seconds < run.best[p.side].seconds:
-                run.best[p.side] = p
-        run.rounds, last = r + 1, time.monotonic() - began
+            show(name, f"round {r + 1}", p)
+            got[p.side] = p
+        run.rounds.append(Round(got["client"], got["baseline"]))
+        print(f"  {name} round {r + 1}: client/baseline wall {run.rounds[-1].ratio():.3f}, "
+              f"cpu {run.rounds[-1].ratio('cpu'):.3f}", flush=True)  # fmt: skip
+        last = time.monotonic() - began
     return run
 
 
 def report(runs: list[Run], args: argparse.Namespace, total: int) -> dict[str, Any]:
-    head = (f"{'run':8} {'side':9} {'wall s':>7} {'cpu s':>6} {'numbers/s':>9} "
-            f"{'requests':>8} {'503s':>5} {'ok':>6} {'not found':>9} {'failed':>6}")  # fmt: skip
+    head = (f"{'run':8} {'side':9} {'wall s':>7} {'cpu s':>6} {'gc s':>5} {'server s':>8} "
+            f"{'numbers/s':>9} {'requests':>8} {'503s':>5} {'ok':>6} {'not found':>9} "
+            f"{'failed':>6}")  # fmt: skip
     print()
     print(head)
     print("-" * len(head))
     out: dict[str, Any] = {"numbers": total, "concurrency": args.concurrency}
     for run in runs:
-        for p in (run.best.get("baseline"), run.best.get("client")):
+        for p in (run.median_pass("baseline"), run.median_pass("client")):
             if p is None:
                 continue
-            print(f"{run.name:8} {p.side:9} {p.seconds:7.2f} {p.cpu:6.2f} {p.rate:9.0f} "
-                  f"{p.requests:8d} {p.statuses.get(503, 0):5d} {p.ok:6d} {p.not_found:9d} "
+            print(f"{run.name:8} {p.side:9} {p.seconds:7.2f} {p.cpu:6.2f} {p.gc_seconds:5.2f} "
+                  f"{p.server_cpu:8.2f} {p.rate:9.0f} {p.requests:8d} "
+                  f"{p.statuses.get(503, 0):5d} {p.ok:6d} {p.not_found:9d} "
                   f"{p.failed:6d}")  # fmt: skip
         ratio, cpu_ratio = run.ratio(), run.ratio("cpu")
         out[run.name] = {
-            "ratio": None if math.isnan(ratio) else round(ratio, 3),
-            "cpu_ratio": None if math.isnan(cpu_ratio) else round(cpu_ratio, 3),
-            "rounds": run.rounds,
-            "warm_up_s": None if math.isnan(run.warm_up) else round(run.warm_up, 2),
+            "ratio": _rounded(ratio),
+            "cpu_ratio": _rounded(cpu_ratio),
+            "server_cpu_ratio": _rounded(run.ratio("server_cpu")),
+            "round_ratios": [round(r.ratio(), 3) for r in run.rounds],
+            "round_cpu_ratios": [round(r.ratio("cpu"), 3) for r in run.rounds],
+            "rounds": len(run.rounds),
+            "warm_up_s": _rounded(run.warm_up, 2),
             "timed_out": run.timed_out,
-            **{side: p.as_json() for side, p in run.best.items()},
+            "passes": {
+                side: [getattr(r, side).as_json() for r in run.rounds]
+                for side in ("client", "baseline")
+            },
         }
     print()
     print("ok: client TrackingResults / baseline numbers answered 2xx (UPS and FedEx answer")
     print("unknown numbers inside a 200); not found: client NotFound / baseline 404s; failed:")
     print("client other TrackingErrors / baseline numbers in other answers. Requests include")
-    print("the 3 token requests; best of the rounds shown; cpu = this process only.")
+    print("the 3 token requests. Rows: each side's median pass; cpu and gc: this process;")
+    print("server: the server process. Ratios: the median over the rounds of each round's.")
     for run in runs:
         if run.timed_out:
             print(f"{run.name}: INCOMPLETE, {run.timed_out}")
             continue
-        ratio = run.ratio()
-        verdict = "met" if ratio <= GOAL else "NOT met"
-        print(f"{run.name}: client/baseline wall time {ratio:.3f} (goal <= {GOAL}: {verdict}), "
-              f"cpu {run.ratio('cpu'):.3f}; no number lost ({total} outcomes, each in its "
+        ratio, goal = run.ratio(), GOALS[run.name]
+        verdict = "met" if ratio <= goal else "NOT met"
+        rounds = ", ".join(f"{r.ratio():.3f}" for r in run.rounds)
+        print(f"{run.name}: client/baseline wall time {ratio:.3f} (goal <= {goal:.2f}: "
+              f"{verdict}; rounds {rounds}), cpu {run.ratio('cpu'):.3f}, server cpu "
+              f"{run.ratio('server_cpu'):.3f}; no number lost ({total} outcomes, each in its "
               "number's slot)")  # fmt: skip
     faulted = next((r for r in runs if r.name == "faulted" and not r.timed_out), None)
     if faulted is not None:
-        c, b = faulted.best["client"], faulted.best["baseline"]
+        c, b = faulted.median_pass("client"), faulted.median_pass("baseline")
+        assert c is not None and b is not None
         print(f"faulted: the client met {c.statuses.get(503, 0)} 503s and retried each one "
               f"({c.requests - b.requests:+d} requests vs the baseline) after a full-jitter "
               "backoff (up to 0.25 s, 0.5 s for a second retry; its concurrency slot is free "
@@ -529,9 +687,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2, help="timed rounds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per run")
     parser.add_argument("--phase-timeout", type=float, default=90.0, help="seconds per pass")
-    parser.add_argument("--budget", type=float, default=170.0,
+    parser.add_argument("--budget", type=float, default=360.0,
                         help="seconds; a round starts only if it should end within it")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--clean-only", action="store_true", help="skip the faulted run")
@@ -540,6 +698,9 @@ def main() -> int:
         parser.error("needs --numbers >= 4, --concurrency >= 1 and --rounds >= 1")
     started = time.monotonic()
     load_before = os.getloadavg()[0]
+    env = environment()
+    print(" ".join(f"{k} {v if not isinstance(v, list) else '/'.join(map(str, v))};"
+                   for k, v in env.items()).rstrip(";"), flush=True)  # fmt: skip
 
     nums, carriers = generate(args.numbers, args.seed)
     per = Counter(c.value for c in carriers.values())
@@ -561,11 +722,13 @@ def main() -> int:
             deadline = started + args.budget * i / len(setups)
             port = free_port()
             proc = start_server(port, tmp / f"{name}.log", faults)
+            pid = proc.pid if not math.isnan(server_cpu(proc.pid)) else None
             try:
-                runs.append(asyncio.run(measure(name, port, nums, carriers, args, deadline)))
+                runs.append(asyncio.run(measure(name, port, pid, nums, carriers, args, deadline)))
             finally:
                 stop_server(proc)
     out = report(runs, args, len(nums))
+    out["environment"] = env
     out["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     out["total_seconds"] = round(time.monotonic() - started, 1)
     print(f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}; "
