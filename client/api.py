@@ -41,7 +41,7 @@ number is never dropped: if anything goes wrong its slot holds the error saying 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -167,6 +167,16 @@ class _Base:
         self.concurrency = concurrency
         self.tokens = token_cache or TokenCache(self.retry.clock)
         self.strict_detection = strict_detection
+        self._credentials: dict[Carrier, tuple[CarrierConfig, Hashable]] = {}
+
+    def _credential_key(self, adapter: CarrierAdapter, config: CarrierConfig) -> Hashable:
+        # Computed once per configuration, not hashed anew for every request.
+        known = self._credentials.get(config.carrier)
+        if known is not None and known[0] is config:
+            return known[1]
+        key = adapter.credential_key(config)
+        self._credentials[config.carrier] = (config, key)
+        return key
 
     def _resolve(self, number: str, carrier: Carrier | str | None) -> tuple[Carrier, str]:
         if not isinstance(number, str):
@@ -416,7 +426,7 @@ class TrackingClient(_Base):
 
     def _token(self, step: Token, adapter: CarrierAdapter, config: CarrierConfig) -> Any:
         try:
-            key = adapter.credential_key(config)
+            key = self._credential_key(adapter, config)
         except TrackingError as exc:
             return exc
         with self.tokens.thread_lock(key):
@@ -506,12 +516,17 @@ class AsyncTrackingClient(_Base):
         limit = anyio.Semaphore(self.concurrency, fast_acquire=True)
 
         async def run(job: _Job) -> None:
-            async with limit:
+            try:
                 outcomes = await self._job(job, limit)
+            finally:
+                limit.release()
             done.update({(job.carrier, n): o for n, o in outcomes.items()})
 
         async with anyio.create_task_group() as group:
             for job in jobs:
+                # A task starts only once it has a slot: thousands of jobs are not thousands
+                # of parked tasks, whose frames every garbage collection would walk.
+                await limit.acquire()
                 group.start_soon(run, job)
         return self._assemble(slots, done)
 
@@ -600,7 +615,7 @@ class AsyncTrackingClient(_Base):
         slot: anyio.Semaphore | None = None,
     ) -> Any:
         try:
-            key = adapter.credential_key(config)
+            key = self._credential_key(adapter, config)
         except TrackingError as exc:
             return exc
         cached = self.tokens.get(key)

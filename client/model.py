@@ -17,7 +17,10 @@ Conventions, the same for every carrier:
   that need a field the model does not carry. It takes no part in equality. The adapters keep
   it as a :class:`RawJSON`: read like a dict, stored as the compact JSON bytes and parsed on
   first use, so holding thousands of results holds no trees of small Python objects (memory,
-  and garbage-collector time in a long ``track_many``).
+  and garbage-collector time in a long ``track_many``). Until ``raw`` is first read, a result
+  or event keeps only those bytes, not even the RawJSON object around them: a bytes object
+  is not tracked by the garbage collector, and every full collection walks every tracked
+  object a program holds — one per scan of every result adds up (see :func:`_raw_as_bytes`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -99,6 +102,32 @@ class RawJSON(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"RawJSON({self._parsed()!r})"
+
+
+def _raw_as_bytes(cls: type[Any]) -> type[Any]:
+    """Make ``cls.raw`` keep an unread :class:`RawJSON` as its bytes alone.
+
+    The dataclass's ``raw`` slot is wrapped in a property: storing an unparsed RawJSON
+    stores its bytes, reading wraps them in a RawJSON again (once; it is kept). Instances
+    stay frozen: assignment still raises, only ``__init__`` reaches the setter.
+    """
+    slot = cls.__dict__["raw"]
+
+    def get(self: Any) -> Mapping[str, Any]:
+        value = slot.__get__(self, cls)
+        if type(value) is bytes:
+            value = RawJSON(value)
+            slot.__set__(self, value)
+        return cast(Mapping[str, Any], value)
+
+    def put(self: Any, value: Mapping[str, Any]) -> None:
+        if type(value) is RawJSON and value._value is None:
+            slot.__set__(self, value._json)
+        else:
+            slot.__set__(self, value)
+
+    cls.raw = property(get, put, doc=slot.__doc__)
+    return cls
 
 
 class Carrier(StrEnum):
@@ -173,6 +202,7 @@ class Location:
         return ", ".join(x for x in (head, tail) if x)
 
 
+@_raw_as_bytes
 @dataclass(frozen=True, slots=True)
 class Event:
     """One scan or status change of a shipment."""
@@ -191,6 +221,7 @@ class Event:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
 
+@_raw_as_bytes
 @dataclass(frozen=True, slots=True)
 class TrackingResult:
     """Everything the client learned about one tracking number."""
