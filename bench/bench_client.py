@@ -151,7 +151,7 @@ def environment() -> dict[str, Any]:
 
 
 class GcMeter:
-    """Collections and seconds spent in the garbage collector while it is installed."""
+    """Collections, and CPU seconds spent in the garbage collector, while it is installed."""
 
     def __init__(self) -> None:
         self.collections = [0, 0, 0]
@@ -159,10 +159,11 @@ class GcMeter:
         self._began = 0.0
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        # CPU time, not wall time: on a loaded machine a collection is often preempted.
         if phase == "start":
-            self._began = time.perf_counter()
+            self._began = time.process_time()
         else:
-            self.seconds += time.perf_counter() - self._began
+            self.seconds += time.process_time() - self._began
             self.collections[info["generation"]] += 1
 
     def __enter__(self) -> GcMeter:
