@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import pickle
 
 import pytest
 
@@ -58,3 +60,20 @@ def test_to_dict_with_raw_is_json_ready() -> None:
     result = track(200, B.ups_delivered_live(), B.UPS_NUMBER)
     data = json.loads(json.dumps(result.to_dict(include_raw=True)))
     assert data["raw"]["trackResponse"]["shipment"][0]["inquiryNumber"] == B.UPS_NUMBER
+
+
+def test_raw_is_read_once_and_stays_with_a_frozen_result() -> None:
+    result = track(200, B.ups_delivered_live(), B.UPS_NUMBER)
+    event = result.events[-1]
+    # Parsed on first read and then kept: the same object every time.
+    assert result.raw is result.raw and event.raw is event.raw
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.raw = {}  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.raw = {}  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result and dict(again.raw) == dict(result.raw)
+    assert dict(dataclasses.replace(event).raw) == dict(event.raw)
+    # A caller's own mapping is kept as given.
+    mine = {"scan": 1}
+    assert dataclasses.replace(event, raw=mine).raw is mine
