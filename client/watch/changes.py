@@ -6,14 +6,17 @@ and the :class:`Change` events the answer brings, following these rules:
 
 - A scan is identified by its time, status, carrier code, reason and place. A scan already
   seen never produces an event again, so a duplicated scan or a repeated answer is silent.
-- Scans are read oldest first. A scan at or after the newest scan seen so far is *in order*:
-  a change of status makes an event. A scan older than that (a late push, a stale cached
+- Scans are read oldest first. A new scan after every scan seen so far (in the answer, and
+  in time unless it has no UTC offset) is *in order*: a change of status makes an event. A scan older than that (a late push, a stale cached
   answer) only makes an event when it moves the parcel forward (it was out for delivery,
   the late scan says delivered); otherwise it is absorbed, so a reordered or stale answer
   never sets a parcel back.
 - A real correction — an in-order scan after a final status that is not final itself, or
   "label created" again after the parcel moved — is reported as :attr:`ChangeKind.corrected`
-  naming both statuses, and the state follows the carrier.
+  naming both statuses, and the state follows the carrier. A scan without a UTC offset
+  cannot be placed surely enough for that and is absorbed instead.
+- Scans without a UTC offset are ordered as the carrier lists them, except that the one
+  matching the carrier's current status is the newest (:func:`_story`).
 - Scans whose code the client does not know (``Status.unknown``) count as progress (for
   ``stalled``) but change no status; the same scan read with a known code later does.
 - An answer without scans falls back on its summary status, and only forwards: without a
@@ -343,6 +346,10 @@ class _Fold:
             return  # a late or stale reading that would set the parcel back
         description = scan.description if scan else self.result.status_description
         if in_order and _is_correction(current, target):
+            if scan is not None and not scan.offset_known:
+                # Without a UTC offset the scan's place in the story is a guess: too weak to
+                # undo a final status (USPS and UPS scans out of order look just like this).
+                return
             self.emit(
                 ChangeKind.corrected,
                 target,
@@ -378,6 +385,28 @@ class _Fold:
         self.status, self.reason = target, reason
 
 
+def _story(result: TrackingResult) -> list[Event]:
+    """The answer's scans in the order they happened, as far as it tells.
+
+    Scans without a UTC offset keep the carrier's order, which carriers get wrong; when the
+    newest of them contradicts the carrier's own current status and another of them has
+    that status, that one is the newest (the summary is the carrier's word on "now").
+    """
+    events = list(result.events)
+    if not events or events[-1].offset_known or result.status is Status.unknown:
+        return events
+    if events[-1].status == result.status:
+        return events
+    start = len(events)
+    while start > 0 and not events[start - 1].offset_known:
+        start -= 1
+    for j in range(len(events) - 1, start - 1, -1):
+        if events[j].status == result.status:
+            events.append(events.pop(j))
+            break
+    return events
+
+
 def apply_result(
     state: ParcelState,
     result: TrackingResult,
@@ -392,14 +421,20 @@ def apply_result(
     seen = set(state.seen)
     newest = state.newest
     progressed: datetime | None = None
-    for scan in result.events:
-        key = scan_key(scan)
+    events = _story(result)
+    keys = [scan_key(scan) for scan in events]
+    # A scan is in order only if it comes after every scan already seen, both in the answer
+    # (which is what orders scans without a UTC offset) and in time.
+    last_seen = max((i for i, k in enumerate(keys) if k in state.seen), default=-1)
+    for i, (scan, key) in enumerate(zip(events, keys, strict=True)):
         if key in seen:
             continue
         seen.add(key)
-        in_order = newest is None or scan.time >= newest
+        in_order = i > last_seen and (
+            newest is None or scan.time >= newest or not scan.offset_known
+        )
         if in_order:
-            newest = scan.time
+            newest = scan.time if newest is None else max(newest, scan.time)
             # Progress is dated by the scan, unless the carrier dates it in our future.
             progressed = min(scan.time, now)
         fold.move(scan.status, scan.exception_reason, scan, in_order=in_order)
