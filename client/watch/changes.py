@@ -438,7 +438,9 @@ def apply_result(
             # Progress is dated by the scan, unless the carrier dates it in our future.
             progressed = min(scan.time, now)
         fold.move(scan.status, scan.exception_reason, scan, in_order=in_order)
-    fresh = state.newest is None or (newest is not None and newest >= state.newest)
+    # Judged by the answer's own newest scan: an answer that knows less than we do is stale.
+    own = max((e.time for e in events), default=None)
+    fresh = state.newest is None or own is None or own >= state.newest
     if not result.events and result.status is not Status.unknown:
         fold.move(result.status, result.exception_reason, None, in_order=False)
     estimate, latest = state.estimate, state.latest_estimate

@@ -116,4 +116,6 @@ def assert_well_formed(changes: Sequence[Change], *, times_in_order: bool = True
     for number, own in by_number.items():
         assert [c.seq for c in own] == list(range(1, len(own) + 1)), number
         times = [c.at for c in own if c.at is not None]
-        assert not times_in_order or times == sorted(times), f"{number}: changes out of order: {times}"
+        assert not times_in_order or times == sorted(times), (
+            f"{number}: changes out of order: {times}"
+        )
