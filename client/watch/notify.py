@@ -437,9 +437,32 @@ class Outbox:
     async def deliver(self, now: float, limit: int = 100) -> list[OutboxItem]:
         """Send what is due at ``now`` (seconds since the epoch); returns the settled items."""
         settled: list[OutboxItem] = []
-        for item in self.store.pending(now, limit):
-            settled.append(await self.attempt(item, now))
+        blocked: set[tuple[str, str, str]] = set()
+        for item in self.store.pending(None, limit):
+            # One parcel's messages to one recipient go out in order: a message waiting for
+            # a retry holds back the ones after it.
+            key = self._queue(item)
+            if key in blocked:
+                continue
+            if item.next_attempt > now:
+                blocked.add(key)
+                continue
+            done = await self.attempt(item, now)
+            settled.append(done)
+            if done.status != "sent":
+                blocked.add(key)
         return settled
+
+    @staticmethod
+    def _queue(item: OutboxItem) -> tuple[str, str, str]:
+        return (item.change_id.rpartition(":")[0], item.channel, item.recipient)
+
+    def next_due(self) -> float | None:
+        """When the next send can be made (the earliest head of a recipient's queue)."""
+        heads: dict[tuple[str, str, str], float] = {}
+        for item in self.store.pending(None, limit=10_000):
+            heads.setdefault(self._queue(item), item.next_attempt)
+        return min(heads.values(), default=None)
 
     async def attempt(self, item: OutboxItem, now: float) -> OutboxItem:
         """One send attempt of one item, recorded."""

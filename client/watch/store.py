@@ -15,6 +15,7 @@ before them.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -337,13 +338,14 @@ class Store:
                 )
             return [self._item(r) for r in rows.fetchall()]
 
-    def pending(self, now: float, limit: int = 100) -> list[OutboxItem]:
-        """Notifications due to be sent, oldest first."""
+    def pending(self, now: float | None, limit: int = 100) -> list[OutboxItem]:
+        """Notifications waiting to be sent (only those due at ``now``, unless None), oldest
+        first."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {self._OUTBOX} FROM outbox WHERE status = 'pending' AND next_attempt <= ?"
                 " ORDER BY id LIMIT ?",
-                (now, limit),
+                (math.inf if now is None else now, limit),
             ).fetchall()
         return [self._item(r) for r in rows]
 

@@ -447,7 +447,7 @@ class Watcher:
         return max(0.0, min(moments) - now) if moments else None
 
     def _next_send(self) -> float | None:
-        return self.store.next_pending() if self.outbox is not None else None
+        return self.outbox.next_due() if self.outbox is not None else None
 
     async def run(
         self,
