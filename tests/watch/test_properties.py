@@ -31,8 +31,13 @@ from client.watch import FINAL_STATUSES, Order, Store, Watcher
 from client.watch.changes import replay
 from simulator.faults import Fault
 from simulator.scenario import CARRIERS, Scenario
-from simulator.strategies import HTTP_FAULTS, aimed_faults, clock_points, scenarios
-from simulator.strategies import tracking_numbers
+from simulator.strategies import (
+    HTTP_FAULTS,
+    aimed_faults,
+    clock_points,
+    scenarios,
+    tracking_numbers,
+)
 from tests.properties import ground_truth
 from tests.properties.harness import (
     TENANT,
