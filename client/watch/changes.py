@@ -7,10 +7,10 @@ and the :class:`Change` events the answer brings, following these rules:
 - A scan is identified by its time, status, carrier code, reason and place. A scan already
   seen never produces an event again, so a duplicated scan or a repeated answer is silent.
 - Scans are read oldest first. A new scan after every scan seen so far (in the answer, and
-  in time unless it has no UTC offset) is *in order*: a change of status makes an event. A scan older than that (a late push, a stale cached
-  answer) only makes an event when it moves the parcel forward (it was out for delivery,
-  the late scan says delivered); otherwise it is absorbed, so a reordered or stale answer
-  never sets a parcel back.
+  in time unless it has no UTC offset) is *in order*: a change of status makes an event.
+  Any other new scan (a late push, a stale cached answer) only makes an event when it moves
+  the parcel forward (it was out for delivery, the late scan says delivered); otherwise it
+  is absorbed, so a reordered or stale answer never sets a parcel back.
 - A real correction — an in-order scan after a final status that is not final itself, or
   "label created" again after the parcel moved — is reported as :attr:`ChangeKind.corrected`
   naming both statuses, and the state follows the carrier. A scan without a UTC offset

@@ -6,8 +6,8 @@ on stderr while it polls. ``--json`` prints one JSON object per line instead, ea
 its event (``"kind"``), with the order reference.
 
 Numbers come from the arguments (``NUMBER`` or ``NUMBER=ORDER``) or from ``--file``: one
-number a line, optionally followed by the order reference (space, tab or comma between),
-``#`` starting a comment. With ``--db`` the state is kept in that SQLite file, so a second
+number a line, optionally followed by the order reference (space, tab or comma between);
+lines starting with ``#`` are comments. With ``--db`` the state is kept in that SQLite file, so a second
 run resumes where the first stopped and reports nothing twice.
 
 Exit codes: 0 every number is final; 1 interrupted (Ctrl-C; a summary is printed);
@@ -53,7 +53,9 @@ def read_numbers(path: Path) -> list[tuple[str, str]]:
         raise UsageError(f"{path}: cannot read the numbers file ({exc})") from None
     out: list[tuple[str, str]] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        content = line.split("#", 1)[0].replace(",", " ").split()
+        if line.lstrip().startswith("#"):
+            continue
+        content = line.replace(",", " ").split()
         if not content:
             continue
         if len(content) > 2:

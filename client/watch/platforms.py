@@ -1,9 +1,10 @@
 """What shops and aggregators call a parcel's status: tables as data, each with its source.
 
 Every vocabulary here is copied from the platform's own published page or file (see each
-table's :class:`Source`; the collected facts are in ``tests/contract/specs/PLATFORMS.md``); where the platform publishes nothing (Shopify's tracking-URL
-templates, Shopify's exact UPS/FedEx/USPS company names, the meaning of most AfterShip
-subtags) the table has no entry rather than a guess. Which normalized status goes to which
+table's :class:`Source`; the facts are collected in ``tests/contract/specs/PLATFORMS.md``).
+Where the platform publishes nothing (Shopify's tracking-URL templates, Shopify's exact
+UPS/FedEx/USPS company names, the meaning of most AfterShip subtags) the table has no entry
+rather than a guess. Which normalized status goes to which
 platform value is this module's choice, written next to each table.
 """
 
