@@ -103,8 +103,8 @@ async def throughput(url: str, count: int, rounds: int) -> None:
     print(f"throughput: {len(nums)} numbers, every number every round, {rounds} rounds")
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "watch.sqlite3")
-        rules = [Rule("email", frozenset(ChangeKind)), Rule("webhook", frozenset(ChangeKind),
-                                                          to="http://127.0.0.1:9/hook")]  # fmt: skip
+        every = frozenset(ChangeKind)
+        rules = [Rule("email", every), Rule("webhook", every, to="http://127.0.0.1:9/hook")]
         async with tracker(url, "bench-baseline") as base, tracker(url, "bench-watch") as mine:
             watcher = Watcher(store, mine, notifier=Notifier(rules),
                               schedule=PollSchedule.every(0.0), max_batch=len(nums))  # fmt: skip

@@ -7,8 +7,8 @@ its event (``"kind"``), with the order reference.
 
 Numbers come from the arguments (``NUMBER`` or ``NUMBER=ORDER``) or from ``--file``: one
 number a line, optionally followed by the order reference (space, tab or comma between);
-lines starting with ``#`` are comments. With ``--db`` the state is kept in that SQLite file, so a second
-run resumes where the first stopped and reports nothing twice.
+lines starting with ``#`` are comments. With ``--db`` the state is kept in that SQLite
+file, so a second run resumes where the first stopped and reports nothing twice.
 
 Exit codes: 0 every number is final; 1 interrupted (Ctrl-C; a summary is printed);
 2 usage error (bad arguments, unreadable or malformed file, invalid number).
