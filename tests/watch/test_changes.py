@@ -152,3 +152,26 @@ def test_state_and_changes_survive_their_json() -> None:
     assert ParcelState.from_dict(state.to_dict()) == state
     assert [type(c).from_dict(c.to_dict()) for c in changes] == changes
     assert {ChangeKind(c.kind) for c in changes} <= set(ChangeKind)
+
+
+def test_a_carriers_push_feeds_the_watcher_once_however_often_it_is_resent() -> None:
+    from client.push.parse import updates_for
+    from client.watch import Order, Store, Watcher
+    from tests import push_bodies
+
+    (update,) = updates_for(Carrier.fedex, push_bodies.fedex_push(), "delivery-1").updates
+
+    class Clock:
+        def now(self) -> datetime:
+            return NOW
+
+        async def sleep(self, seconds: float) -> None:
+            raise AssertionError("feeding never waits")
+
+    watcher = Watcher(Store(), clock=Clock())
+    watcher.watch(update.number, Order("#1"), "fedex")
+    changes = watcher.feed(update.number, update.result, source="push")
+    assert changes and changes[-1].kind is ChangeKind.delivered
+    assert {c.source for c in changes} == {"push"}
+    assert watcher.feed(update.number, update.result, source="push") == []
+    assert watcher.all_final()
