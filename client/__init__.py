@@ -9,6 +9,7 @@ simulator render and the client parse compare two independent implementations.
 - :func:`detect` — which carrier a number belongs to.
 - :class:`RetryPolicy` — what is retried and for how long (``for_testing()`` has no waits).
 - :mod:`client.push` — carrier pushes (webhooks) verified and read into the same model.
+- :mod:`client.watch` — watching orders' parcels: change events, SQLite state, notifications.
 """
 
 from client.api import AsyncTrackingClient, CarrierSettings, TrackingClient
