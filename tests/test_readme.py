@@ -44,7 +44,10 @@ NOT_RUN = {
 
 
 # Sections whose examples a test of their own runs.
-OWN_TESTS = {"Push webhooks": "tests/test_readme_push.py"}
+OWN_TESTS = {
+    "Push webhooks": "tests/test_readme_push.py",
+    "Watching orders: change events and customer notifications": "tests/watch/test_end_to_end.py",
+}
 
 
 @dataclass(frozen=True)
