@@ -5,7 +5,8 @@ records a change event, :class:`Notifier` renders one message per matching rule 
 in the outbox in the same transaction, so a message is rendered once and survives a
 restart as rendered. :class:`Outbox` sends what is due, and retries a failed send with the
 client's :class:`~client.retry.RetryPolicy` (its backoff, Retry-After, ``max_attempts``)
-before marking it ``failed``.
+before marking it ``failed``; the policy's ``deadline`` does not apply to sends spread over
+hours, so a policy without ``max_attempts`` retries a transient failure until it succeeds.
 
 Templates (Jinja2, ``StrictUndefined``, so a misspelt variable fails loudly): per channel
 and kind, ``email/<kind>.subject``, ``email/<kind>.txt``, ``sms/<kind>.txt``, falling back
@@ -480,7 +481,7 @@ class Outbox:
             try:
                 await sender.send(item)
             except SendError as exc:
-                if exc.transient and attempts < self.retry.max_attempts:
+                if exc.transient and self.retry.attempts_left(attempts):
                     wait = (
                         exc.retry_after
                         if exc.retry_after is not None
