@@ -102,8 +102,9 @@ def test_help_lists_track_with_the_other_commands(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    assert "{serve,validate,timeline,numbers,schema,ca,track}" in out
+    assert "{serve,validate,timeline,numbers,schema,ca,track,watch}" in out
     assert "track parcels with the reference client" in out
+    assert "watch parcels until final" in out
 
 
 def test_workers_has_help_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,7 +38,10 @@ from client.watch.changes import Change
 from client.watch.store import Order, Store, StoreError
 from client.watch.watcher import PUBLISHED_RATE_LIMITS, PollSchedule, Round, WatchClock, Watcher
 
-__all__ = ["main", "read_numbers"]
+__all__ = ["SUMMARY", "main", "read_numbers"]
+
+SUMMARY = "watch parcels until final, printing their change events"
+"""The one line ``carriersim --help`` shows for this command."""
 
 
 class UsageError(Exception):
