@@ -8,8 +8,8 @@ the field and the fix. The API is described by ``/__admin/openapi.json``.
 from __future__ import annotations
 
 import difflib
-import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,25 +17,36 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Receive, Scope, Send
 
-from simulator import __version__
+from simulator import __version__, inputs
 from simulator.control import AdminError, Control
 
 OPENAPI = Path(__file__).with_name("admin_openapi.json")
 PREFIX = "/__admin"
+HEALTH = PREFIX + "/health"
+
+ANONYMOUS = "carriersim.admin_anonymous"
+"""Scope key the guard sets on a health check it let through without the admin token."""
 
 Handler = Callable[[Request], Awaitable[Any]]
 
 
+def _query(request: Request) -> dict[str, str]:
+    return inputs.query(request.scope["query_string"])
+
+
 def _tenant(request: Request, body: dict[str, Any] | None = None, required: bool = True) -> Any:
-    tenant = (
-        request.query_params.get("tenant")
-        or request.headers.get("x-carriersim-tenant")
+    named = (
+        _query(request).get("tenant")
+        or inputs.header(request.scope, inputs.TENANT_HEADER)
         or (body or {}).get("tenant")
     )
-    if tenant is not None and not isinstance(tenant, str):
-        raise AdminError(400, "tenant", f"{tenant!r} is not a tenant name", "send it as text")
-    if required and not tenant:
+    if named is not None and not isinstance(named, str):
+        raise AdminError(
+            400, "tenant", f"{inputs.echo(named)} is not a tenant name", "send it as text"
+        )
+    if required and not named:
         raise AdminError(
             400,
             "tenant",
@@ -43,76 +54,48 @@ def _tenant(request: Request, body: dict[str, Any] | None = None, required: bool
             "add ?tenant=NAME or the header X-Carriersim-Tenant: NAME (the tenant is the "
             "client id or DHL key your client logs in with)",
         )
-    return tenant or None
+    return inputs.tenant("tenant", named) if named else None
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise AdminError(400, "body", "the body is not JSON", "send a JSON object") from None
-    if not isinstance(data, dict):
-        raise AdminError(400, "body", "the body must be a JSON object", "send {...}")
-    return data
-
-
-def _int(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise AdminError(400, name, f"{value!r} is not an integer", "send a whole number") from None
+    return inputs.json_object(await request.body())
 
 
 def _filters(request: Request, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    source = body if body is not None else request.query_params
+    source: dict[str, Any] = body if body is not None else _query(request)
     out: dict[str, Any] = {
         k: source.get(k) for k in ("carrier", "endpoint", "number", "method", "path")
     }
     for name, value in out.items():
         if value is not None and not isinstance(value, str):
-            raise AdminError(400, name, f"{value!r} is not text", f'send "{name}" as a string')
+            raise AdminError(
+                400, name, f"{inputs.echo(value)} is not text", f'send "{name}" as a string'
+            )
     status = source.get("status")
     if status is not None:
         try:
             out["status"] = int(status)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise AdminError(
-                400, "status", f"{status!r} is not an HTTP status", "e.g. 200"
+                400, "status", f"{inputs.echo(status)} is not an HTTP status", "e.g. 200"
             ) from None
     return out
 
 
-def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
-    """The admin routes, all under ``/__admin``; ``token`` makes them require a bearer token."""
+def routes(control: Control) -> list[BaseRoute]:
+    """The admin routes, all under ``/__admin``. Who may call them (the bearer token, the
+    Host, the Origin, the body's type) is checked before routing, by
+    :class:`simulator.guard.AdminGuard`."""
 
     def endpoint(handler: Handler, status: int = 200) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
-            if token is not None:
-                sent = request.headers.get("authorization", "")
-                if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-                    # Health checks (load balancers, CI wait loops) carry no token: they get
-                    # liveness, and nothing about what is served.
-                    if handler is health and request.method == "GET":
-                        return JSONResponse({"status": "ok", "version": __version__})
-                    return JSONResponse(
-                        AdminError(
-                            401,
-                            "authorization",
-                            "the admin API needs its bearer token",
-                            "send Authorization: Bearer <the --admin-token value>",
-                        ).to_json(),
-                        401,
-                    )
             try:
                 result = await handler(request)
             except AdminError as exc:
                 return JSONResponse(exc.to_json(), exc.status)
+            except inputs.InputError as exc:
+                error = AdminError(exc.status, exc.field, exc.message, exc.fix)
+                return JSONResponse(error.to_json(), error.status)
             if result is None:
                 return Response(status_code=204)
             if isinstance(result, Response):
@@ -124,6 +107,10 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     c = control
 
     async def health(r: Request) -> Any:
+        # Health checks (load balancers, CI wait loops) carry no token: they get liveness,
+        # and nothing about what is served (the guard let them through, marked).
+        if r.scope.get(ANONYMOUS):
+            return {"status": "ok", "version": __version__}
         return c.health()
 
     async def version(r: Request) -> Any:
@@ -220,13 +207,14 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
 
     async def verify(r: Request) -> Any:
         b = await _body(r)
-        at_least = b.get("at_least", 1)
-        at_most = b.get("at_most")
-        for name, value in (("at_least", at_least), ("at_most", at_most)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise AdminError(400, name, f"{value!r} is not a count", "send a whole number")
+        # null means "not given", as for every optional field.
+        at_least = inputs.integer("at_least", b.get("at_least"), default=1, low=0, high=_COUNT)
+        at_most = inputs.integer("at_most", b.get("at_most"), default=None, low=0, high=_COUNT)
         return await c.verify(
-            _tenant(r, b, required=False), at_least=at_least, at_most=at_most, **_filters(r, b)
+            _tenant(r, b, required=False),
+            at_least=at_least or 0,
+            at_most=at_most,
+            **_filters(r, b),
         )
 
     async def reset(r: Request) -> Any:
@@ -325,32 +313,52 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
                     AdminError(
                         405,
                         "method",
-                        f"{r.method} is not allowed at {r.url.path}",
+                        f"{r.method} is not allowed at {inputs.echo(r.url.path)}",
                         f"use {', '.join(m for m in methods if m != 'HEAD')}",
                     ).to_json(),
                     405,
                     headers={"Allow": ", ".join(methods)},
                 )
-        path = r.url.path.removeprefix(PREFIX) or "/"
+        path = (r.url.path.removeprefix(PREFIX) or "/")[: inputs.MAX_NAME]
         close = difflib.get_close_matches(path, sorted(by_path), n=1, cutoff=0.6)
         hint = f"did you mean {PREFIX}{close[0]}? " if close else ""
         raise AdminError(
             404,
             "path",
-            f"no admin endpoint at {PREFIX}{path}",
+            f"no admin endpoint at {inputs.echo(PREFIX + path)}",
             f"{hint}every endpoint is described at {PREFIX}/openapi.json",
         )
 
-    # Not an operation: answers mistyped admin paths and wrong methods in the admin API's
-    # own error shape (not the carriers' unknown-path answer) and keeps them out of the
-    # journal. Starlette prefers a full match, so this catch-all also sees wrong methods.
-    out.append(Route("/{path:path}", endpoint(unknown), methods=_ANY, name=FALLBACK))
-    return [Mount(PREFIX, routes=out)]
+    # Not an operation: answers mistyped admin paths and wrong methods (any method: no
+    # methods= list) in the admin API's own error shape (not the carriers' unknown-path
+    # answer) and keeps them out of the journal. Starlette prefers a full match, so this
+    # catch-all also sees wrong methods.
+    fallback = Route("/{path:path}", _AnyMethod(endpoint(unknown)), name=FALLBACK)
+    mount = Mount(PREFIX, routes=[*out, fallback])
+    # "." stops at a newline: without DOTALL a path with %0A in it would miss the admin
+    # API altogether and get the carriers' 404.
+    for route in (mount, fallback):
+        route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
+    return [mount]
 
 
-_ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_COUNT = 1_000_000_000
+"""The largest request count a verification may name."""
+
 FALLBACK = "admin-unknown-path"
 """Name of the catch-all route under ``/__admin`` (404 and 405 in the admin error shape)."""
+
+
+class _AnyMethod:
+    """An endpoint as a plain ASGI app: Starlette then routes every method to it (a
+    function endpoint without ``methods=`` would get GET only)."""
+
+    def __init__(self, run: Callable[[Request], Awaitable[Response]]) -> None:
+        self.run = run
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.run(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 def _dispatch(

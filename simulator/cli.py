@@ -163,6 +163,16 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         "not a loopback address; default: $CARRIERSIM_ADMIN_TOKEN)",
     )
     serve.add_argument(
+        "--admin-host",
+        dest="admin_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer /__admin under this Host name without --admin-token (repeatable; "
+        "by default only loopback names such as localhost and 127.0.0.1 are answered, so "
+        "that no web page can reach the admin API through a name it points at 127.0.0.1)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
 
@@ -373,6 +383,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(
         smtp=args.smtp,
         admin_token=args.admin_token,
+        admin_hosts=tuple(args.admin_hosts),
         scenario_paths=tuple(library),
         fault_paths=tuple(args.faults),
         seed=args.seed,

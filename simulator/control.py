@@ -26,6 +26,7 @@ from simulator import __version__, numbers
 from simulator.durations import DurationError, format_duration, parse_duration
 from simulator.engine import Simulation
 from simulator.faults import Fault
+from simulator.inputs import MAX_NAME, echo
 from simulator.journal import Entry, loads_json, select
 from simulator.loader import ScenarioError, load_paths
 from simulator.notifications import messages
@@ -84,7 +85,11 @@ def text(field: str, value: Any) -> str:
     """A required string parameter, or an AdminError naming the field."""
     if not isinstance(value, str) or not value:
         raise AdminError(
-            400, field, f"{value!r} is not a non-empty string", f'send "{field}" as text'
+            400, field, f"{echo(value)} is not a non-empty string", f'send "{field}" as text'
+        )
+    if len(value) > MAX_NAME:
+        raise AdminError(
+            400, field, f"{echo(value)} is longer than {MAX_NAME} characters", "send a shorter one"
         )
     return value
 
@@ -92,7 +97,9 @@ def text(field: str, value: Any) -> str:
 def carrier_name(field: str, value: Any) -> str:
     """A carrier name, or an AdminError naming the field and the carriers."""
     if value not in CARRIERS:
-        raise AdminError(400, field, f"unknown carrier {value!r}", f"one of {', '.join(CARRIERS)}")
+        raise AdminError(
+            400, field, f"unknown carrier {echo(value)}", f"one of {', '.join(CARRIERS)}"
+        )
     return str(value)
 
 
@@ -109,11 +116,11 @@ def duration(field: str, value: Any) -> timedelta:
         parsed = parse_duration(value)
     except (DurationError, TypeError, ValueError, OverflowError):
         raise AdminError(
-            400, field, f"{value!r} is not a duration", "write it like '2d', '1d 4h' or '-30m'"
+            400, field, f"{echo(value)} is not a duration", "write it like '2d', '1d 4h' or '-30m'"
         ) from None
     if abs(parsed) > _LONGEST:
         raise AdminError(
-            400, field, f"{value!r} is longer than 1000 years", "send a shorter duration"
+            400, field, f"{echo(value)} is longer than 1000 years", "send a shorter duration"
         )
     return parsed
 
@@ -121,12 +128,12 @@ def duration(field: str, value: Any) -> timedelta:
 def instant(field: str, value: Any) -> datetime:
     """An ISO 8601 instant parameter, or an AdminError naming the field."""
     if not isinstance(value, str):
-        raise AdminError(400, field, f"{value!r} is not an instant", "send an ISO 8601 string")
+        raise AdminError(400, field, f"{echo(value)} is not an instant", "send an ISO 8601 string")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise AdminError(
-            400, field, f"{value!r} is not an ISO 8601 instant", "e.g. '2026-03-01T12:00:00Z'"
+            400, field, f"{echo(value)} is not an ISO 8601 instant", "e.g. '2026-03-01T12:00:00Z'"
         ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     _in_range(field, moment.timestamp())
@@ -219,7 +226,7 @@ class Control:
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return AdminError(
-            404, field, f"no scenario named {name!r}", f"{hint}known: {', '.join(known)}"
+            404, field, f"no scenario named {echo(name)}", f"{hint}known: {', '.join(known)}"
         )
 
     def reload(self, paths: Sequence[Path] | None = None) -> dict[str, Any]:
@@ -278,7 +285,10 @@ class Control:
             )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise AdminError(
-                400, "seed", f"{seed!r} is not an integer", "send a whole number, or leave it out"
+                400,
+                "seed",
+                f"{echo(seed)} is not an integer",
+                "send a whole number, or leave it out",
             )
         offset = duration("start", start) if start is not None else timedelta(0)
         t0 = int(_in_range("start", self.sim.clock.now(tenant) + offset.total_seconds()))
@@ -476,7 +486,7 @@ class Control:
             raise AdminError(
                 400,
                 "rate",
-                f"{rate!r} is not a speed factor",
+                f"{echo(rate)} is not a speed factor",
                 f"send a number from 0 to {_FASTEST:g}, e.g. 60 for a minute per second",
             )
         self.sim.clock.run(tenant, float(rate))
@@ -526,13 +536,14 @@ class Control:
             match = data.get("match") or {}
             if not isinstance(match, dict):
                 raise AdminError(
-                    400, "match", f"{match!r} is not an object", 'send {"carrier": "ups", ...}'
+                    400, "match", f"{echo(match)} is not an object", 'send {"carrier": "ups", ...}'
                 )
             if match.get("tenant") not in (None, tenant):
                 raise AdminError(
                     400,
                     "match.tenant",
-                    f"names tenant {match['tenant']!r}, but the request came as tenant {tenant!r}",
+                    f"names tenant {echo(match['tenant'])}, but the request came as tenant "
+                    f"{tenant!r}",
                     "leave match.tenant out (it defaults to the requesting tenant), or add "
                     "the fault without naming a tenant",
                 )

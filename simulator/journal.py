@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from simulator import inputs
+
 Describer = Callable[["Entry"], Awaitable[tuple[str, tuple[str, ...]]]]
 
 _SECRET_HEADERS = {
@@ -160,8 +162,10 @@ def _redact_body(body: bytes) -> str:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            parsed = json.loads(text)
-        except (ValueError, RecursionError):
+            # A JSON text the server would refuse (a lone surrogate, say) is masked by
+            # pattern below instead: parsed, it could not be encoded again.
+            parsed = inputs.json_value(text.encode())
+        except inputs.InputError:
             parsed = None
         else:
             redacted, changed = _redact_json(parsed)
@@ -308,10 +312,10 @@ def select(
 
 
 def loads_json(body: bytes) -> Any:
-    """A JSON body, or None."""
+    """A JSON body, or None (also for one :func:`simulator.inputs.json_value` refuses)."""
     try:
-        return json.loads(body)
-    except ValueError:
+        return inputs.json_value(body)
+    except inputs.InputError:
         return None
 
 

@@ -41,6 +41,9 @@ class Settings:
     shipment_cache: int = 12288
     admin_token: str | None = None
     """When set, ``/__admin`` requires ``Authorization: Bearer <admin_token>``."""
+    admin_hosts: tuple[str, ...] = ()
+    """Host names besides the loopback ones under which ``/__admin`` answers without a
+    token (``carriersim serve --admin-host``; see :mod:`simulator.guard`)."""
     journal_limit: int = 5000
     """Requests the journal keeps (the oldest fall out first)."""
     render_cache_bytes: int = 27 * 1024 * 1024
@@ -77,6 +80,7 @@ def settings_from_env() -> Settings:
     data = json.loads(raw)
     data["scenario_paths"] = tuple(Path(p) for p in data["scenario_paths"])
     data["fault_paths"] = tuple(Path(p) for p in data["fault_paths"])
+    data["admin_hosts"] = tuple(data.get("admin_hosts", ()))
     if data["clock_start"]:
         data["clock_start"] = datetime.fromisoformat(data["clock_start"])
     return Settings(**data)

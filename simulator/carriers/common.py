@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from simulator import inputs
 from simulator.tokens import Claims, TokenError, TokenIssuer, TokenProblem, bearer
 
 TENANT_HEADER = "x-carriersim-tenant"
@@ -77,17 +77,20 @@ async def form_body(request: Request) -> dict[str, str] | None:
         return None
     try:
         text = (await request.body()).decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-    except (UnicodeDecodeError, ValueError):
+        # errors="strict": a lossy decode could turn two client ids into one tenant.
+        return dict(
+            parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+        )
+    except ValueError:  # UnicodeDecodeError included
         return None
 
 
 async def json_body(request: Request) -> tuple[bool, Any]:
-    """(True, value) for a body that parses as JSON, (False, None) otherwise."""
+    """(True, value) for a body that parses as JSON (:func:`simulator.inputs.json_value`:
+    no lone surrogates, bounded depth), (False, None) otherwise."""
     try:
-        return True, json.loads(await request.body())
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        # RecursionError: absurdly nested documents are malformed input, not a server fault.
+        return True, inputs.json_value(await request.body())
+    except inputs.InputError:
         return False, None
 
 
