@@ -112,9 +112,11 @@ def check(response: httpx.Response) -> Key | None:
     template = template_of(path)
     status = str(response.status_code)
     if template is None or method not in DOC["paths"][template]:
-        # Not an operation: the catch-all answers 404/405 (or 401 without the token) in
-        # the admin error shape.
-        assert status in ("401", "404", "405"), f"{method.upper()} {path} answered {status}"
+        # Not an operation: the catch-all answers 404/405 (or the guard's 401, 403, 413,
+        # 415) in the admin error shape.
+        assert status in ("401", "403", "404", "405", "413", "415"), (
+            f"{method.upper()} {path} answered {status}"
+        )
         validate("/components/schemas/Error", response.json())
         return None
     operation = DOC["paths"][template][method]

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from simulator import admin as admin_module
 from simulator.admin import FALLBACK, OPENAPI, PREFIX
 from simulator.control import Control
+from simulator.inputs import MAX_BODY
 from simulator.scenario import CARRIERS, EventKind, ExceptionReason, Service
 from simulator.settings import BUNDLED_SCENARIOS
 from tests.admin import openapi_check
@@ -98,6 +99,9 @@ def test_every_operation_has_an_id_a_summary_and_an_error_shape() -> None:
                     )["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
     assert len(ids) == len(set(ids))
+
+
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def _example_path(template: str) -> str:
@@ -269,7 +273,7 @@ def test_every_documented_answer_happens_and_matches_its_schema(
 
     # reset
     expect(c.post(a + "/reset", json={"tenant": "tour"}), 204)
-    expect(c.post(a + "/reset", content=b"[1]"), 400)
+    expect(c.post(a + "/reset", content=b"[1]", headers={"Content-Type": "application/json"}), 400)
     expect(c.post(a + "/reset"), 204)
 
     # every operation refuses a missing token when the server has one
@@ -280,6 +284,18 @@ def test_every_documented_answer_happens_and_matches_its_schema(
             expect(guarded.get(_example_path(template)), 200)  # liveness only
             continue
         expect(guarded.request(method, _example_path(template), params=T), 401)
+
+    # every operation refuses a Host a web page could have rebound to 127.0.0.1, and a
+    # body over the limit; every state-changing one a body that is not JSON
+    too_big = b"[" + b"0," * (MAX_BODY // 2) + b"0]"
+    for method, template, status in sorted(openapi_check.documented()):
+        path = _example_path(template)
+        if status == "403":
+            expect(c.request(method, path, params=T, headers={"Host": "rebound.example"}), 403)
+        elif status == "413":
+            expect(c.request(method, path, params=T, content=too_big, headers=JSON_TYPE), 413)
+        elif status == "415":
+            expect(c.request(method, path, params=T, content=b"{}"), 415)
 
     missing = openapi_check.documented() - seen
     assert not missing, f"documented answers the tour never produced: {sorted(missing)}"

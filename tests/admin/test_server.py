@@ -158,14 +158,17 @@ def test_stray_admin_paths_answer_in_the_admin_error_shape(admin: AdminFactory) 
     assert c.get(f"{A}/requests").json() == []
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "field"),
     [
-        ("POST", "/shipments", {"content": b"{"}, "body"),
-        ("POST", "/shipments", {"content": b'"ups"'}, "body"),
-        ("POST", "/clock/advance", {"content": b"by=2d"}, "body"),
-        ("POST", "/faults", {"content": b"[]"}, "body"),
-        ("POST", "/requests/verify", {"content": b"null"}, "body"),
+        ("POST", "/shipments", {"content": b"{", "headers": JSON}, "body"),
+        ("POST", "/shipments", {"content": b'"ups"', "headers": JSON}, "body"),
+        ("POST", "/clock/advance", {"content": b"by=2d", "headers": JSON}, "body"),
+        ("POST", "/faults", {"content": b"[]", "headers": JSON}, "body"),
+        ("POST", "/requests/verify", {"content": b"null", "headers": JSON}, "body"),
         ("POST", "/reset", {"json": {"tenant": ["t1"]}}, "tenant"),
         ("GET", "/requests", {"params": {"status": "2xx"}}, "status"),
         ("GET", "/shipments/dhl/1", {}, "tenant"),

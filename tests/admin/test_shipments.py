@@ -248,7 +248,14 @@ def test_bad_bodies_and_a_missing_tenant_are_named(admin: AdminFactory) -> None:
     _, c = admin()
     body = {"carrier": "ups", "scenario": "damaged"}
     _error(
-        c.post(f"{A}/shipments", params={"tenant": "t1"}, content=b"{carrier: ups}"), 400, "body"
+        c.post(
+            f"{A}/shipments",
+            params={"tenant": "t1"},
+            content=b"{carrier: ups}",
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        "body",
     )
     _error(c.post(f"{A}/shipments", params={"tenant": "t1"}, json=[body]), 400, "body")
     error = _error(c.post(f"{A}/shipments", json=body), 400, "tenant")
