@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.fields import Carrier, Duration, Frozen
 from simulator.seeding import seed_int
@@ -107,6 +107,13 @@ class Lifetime(Frozen):
         return self
 
 
+LONGEST_DELAY_MS = 3_600_000
+"""The longest latency a fault may add (an hour), and the cap on a lognormal sample."""
+
+LONGEST_RETRY_AFTER = 86_400
+"""The longest Retry-After a fault may send, in seconds (a day)."""
+
+
 class Latency(Frozen):
     """Delay the answer."""
 
@@ -117,6 +124,16 @@ class Latency(Frozen):
     max_ms: float | None = Field(default=None, ge=0)
     median_ms: float | None = Field(default=None, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
+
+    @field_validator("ms", "min_ms", "max_ms", "median_ms", "p99_ms")
+    @classmethod
+    def _at_most_an_hour(cls, value: float | None) -> float | None:
+        if value is not None and not value <= LONGEST_DELAY_MS:
+            raise ValueError(
+                f"{value:g} ms is longer than an hour ({LONGEST_DELAY_MS} ms), longer than any "
+                "client waits; for an answer that never comes use kind: connection, mode: hang"
+            )
+        return value
 
     @model_validator(mode="after")
     def _parameters(self) -> Latency:
@@ -146,7 +163,7 @@ class Latency(Frozen):
         # lognormal: median = e^mu, p99 = e^(mu + 2.3263 sigma)
         mu = math.log(float(self.median_ms or 1))
         sigma = (math.log(float(self.p99_ms or 1)) - mu) / 2.3263478740408408
-        return rng.lognormvariate(mu, sigma) / 1000
+        return min(rng.lognormvariate(mu, sigma), LONGEST_DELAY_MS) / 1000
 
 
 class HttpError(Frozen):
@@ -154,7 +171,9 @@ class HttpError(Frozen):
 
     kind: Literal["http_error"]
     status: Literal[400, 401, 403, 404, 429, 500, 502, 503, 504]
-    retry_after: int | None = Field(default=None, ge=0, description="seconds, sent as header")
+    retry_after: int | None = Field(
+        default=None, ge=0, le=LONGEST_RETRY_AFTER, description="seconds, sent as header"
+    )
     body: Literal["carrier", "html"] = "carrier"
     reason: Literal["expired", "revoked"] | None = Field(
         default=None, description="for 401: the token expired mid-run, or the key was revoked"
@@ -196,7 +215,7 @@ class Outage(Frozen):
     kind: Literal["outage"]
     status: Literal[500, 502, 503, 504] = 503
     body: Literal["carrier", "html"] = "carrier"
-    retry_after: int | None = Field(default=None, ge=0)
+    retry_after: int | None = Field(default=None, ge=0, le=LONGEST_RETRY_AFTER)
 
 
 class Connection(Frozen):
@@ -205,7 +224,10 @@ class Connection(Frozen):
     kind: Literal["connection"]
     mode: Literal["hang", "reset", "empty_reply", "headers_then_stall", "dribble", "truncate"]
     seconds: float = Field(
-        default=30.0, gt=0, description="how long hang / headers_then_stall / dribble last"
+        default=30.0,
+        gt=0,
+        le=LONGEST_DELAY_MS / 1000,
+        description="how long hang / headers_then_stall / dribble last (at most an hour)",
     )
     fraction: float = Field(
         default=0.5, gt=0, lt=1, description="share of the body sent before truncating"
