@@ -225,7 +225,7 @@ class _Direct:
                 problem = exc
         if problem is not None:
             started = time.perf_counter()
-            response = self.carrier.refusal(problem.status, self.kind, str(problem))
+            response = self.carrier.refusal(self.path, problem.status, str(problem))
             self.sim.journal.record(
                 carrier=self.carrier.name,
                 endpoint=self.kind,

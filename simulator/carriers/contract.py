@@ -109,6 +109,12 @@ class Carrier(Protocol):
         """How the carrier pushes tracking events to a customer's URL."""
         ...
 
+    def refusal(self, path: str, status: int, message: str) -> Response:
+        """The carrier's answer to a request :mod:`simulator.inputs` refused (400: input
+        that is not text or JSON it can carry; 413: a body over the limit) on one of its
+        paths, in its own error envelope, with ``message`` saying what and the fix."""
+        ...
+
     def replay_credential(self, scope: Scope) -> Hashable | None:
         """What a clean answer depends on besides the URL and the clock (see
         :mod:`simulator.replay`); None: never replay this request."""

@@ -758,7 +758,27 @@ def test_ship_date_range_narrows_the_search(make_sim: SimFactory) -> None:
     assert "error" not in ask(str(shipped), str(shipped))
     assert ask(str(shipped + day), str(shipped + 2 * day))["error"] == NOT_FOUND
     assert ask(str(shipped - 2 * day), str(shipped - day))["error"] == NOT_FOUND
-    assert "error" not in ask("garbage", "")  # unreadable dates narrow nothing
+    assert "error" not in ask("", "")  # empty dates narrow nothing
+
+
+@pytest.mark.parametrize(
+    "begin", ["9999-99-99", "garbage", "2026-02-30", "0001-01-01", "9999-12-31"]
+)
+def test_a_ship_date_that_is_no_day_is_refused_naming_the_field(
+    make_sim: SimFactory, begin: str
+) -> None:
+    _, client = make_sim()
+    r = client.post(
+        TRACK,
+        json={"trackingInfo": [
+            {"trackingNumberInfo": {"trackingNumber": number_of("delivered-on-time")},
+             "shipDateBegin": begin}]},
+        headers={"authorization": f"Bearer {login(client)}"},
+    )  # fmt: skip
+    assert r.status_code == 400
+    (error,) = r.json()["errors"]
+    assert error["code"] == "TRACKING.SHIPDATE.INVALID"
+    assert "shipDateBegin" in error["message"] and "YYYY-MM-DD" in error["message"]
 
 
 # --------------------------------------------------------------------------------------------

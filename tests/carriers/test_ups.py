@@ -564,20 +564,22 @@ def test_number_is_normalized(make_sim: SimFactory) -> None:
 @pytest.mark.parametrize(
     ("headers", "message"),
     [
-        ({"transactionSrc": "testing"}, "Missing required header: transId"),
-        ({"transId": "  ", "transactionSrc": "testing"}, "Missing required header: transId"),
-        ({"transId": "t-1"}, "Missing required header: transactionSrc"),
-        ({}, "Missing required header: transId"),
+        ({"transactionSrc": "testing"}, ("VSS002", "Missing transId")),
+        ({"transId": "", "transactionSrc": "testing"}, ("VSS002", "Missing transId")),
+        ({"transId": "  ", "transactionSrc": "testing"}, ("VSS002", "Missing transId")),
+        ({"transId": "t-1"}, ("VSS004", "Missing transactionSrc")),
+        ({}, ("VSS002", "Missing transId")),
     ],
 )
 def test_missing_transaction_headers(
-    make_sim: SimFactory, headers: dict[str, str], message: str
+    make_sim: SimFactory, headers: dict[str, str], message: tuple[str, str]
 ) -> None:
+    """UPS's own codes for the two headers (Track Alert's error table), never a bare "400"."""
     sim, client = make_sim()
     number = declared_number(sim, DELIVERED_NUMBER_SCENARIO)
     r = track(client, login(client), number, headers=headers)
     assert r.status_code == 400
-    assert r.json() == envelope("400", message)
+    assert r.json() == envelope(*message)
     validate("ups", "ups.track", 400, r.json())
 
 

@@ -120,6 +120,7 @@ class Dhl:
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
+    refusal = staticmethod(api.refusal)
     replay_credential = staticmethod(api.replay_credential)
     push = push.PUSH
 

@@ -395,3 +395,8 @@ _NO_RESOURCE = dumps(
 def unknown_path(path: str) -> Response:
     """DHL's 404 for a path under ``/track/shipments/`` (the API has one operation)."""
     return _problem(_NO_RESOURCE, 404)
+
+
+def refusal(path: str, status: int, message: str) -> Response:
+    """Input the simulator refused, as problem+json (NOTES §4.5; wording [unverified])."""
+    return _problem(dumps(_titled(status, HTTPStatus(status).phrase, message)), status)

@@ -91,6 +91,7 @@ class Fedex:
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
     push = push.PUSH
+    refusal = staticmethod(api.refusal)
 
     @staticmethod
     def replay_credential(scope: Scope) -> None:

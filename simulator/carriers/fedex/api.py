@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import faulting, numbers, quirks
+from simulator import faulting, inputs, numbers, quirks
 from simulator.carriers.common import (
     bearer_tenant,
     dumps,
@@ -53,6 +52,7 @@ from simulator.carriers.fedex.render import (
 )
 from simulator.engine import Simulation
 from simulator.faults import Decision
+from simulator.inputs import echo
 from simulator.timeline import Shipment
 from simulator.tokens import Claims, TokenError, bearer
 
@@ -98,22 +98,34 @@ class BadRequest(Exception):
         self.error = error
 
 
-_JSON = json.JSONDecoder()
-
-
 def _is_json(content_type: str | None) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
 
 
-def _day(value: Any) -> date | None:
-    # Unreadable dates narrow nothing: NOTES has no error for them [unverified].
-    if not isinstance(value, str) or len(value) != 10:
+_FIRST_DAY, _LAST_DAY = date(1971, 1, 1), date(8999, 12, 31)
+
+
+def _day(value: Any, field: str) -> date | None:
+    """A ``shipDateBegin`` / ``shipDateEnd``: absent or empty narrows nothing; anything but
+    a day in range is refused, naming the field (FX-SPEC: "Format: YYYY-MM-DD")."""
+    if value is None or value == "":
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is not None and _FIRST_DAY <= day <= _LAST_DAY:
+            return day
+    # [unverified] FedEx documents no code for a bad date; one in the style of its others.
+    raise BadRequest(
+        (
+            "TRACKING.SHIPDATE.INVALID",
+            f"{field} {echo(value)} is not a day from {_FIRST_DAY} to {_LAST_DAY} in the "
+            f"format YYYY-MM-DD. Please send a day like 2020-03-29, or leave {field} out.",
+        )
+    )
 
 
 def parse_request(content_type: str | None, payload: bytes) -> tuple[bool, list[Wanted]]:
@@ -121,9 +133,9 @@ def parse_request(content_type: str | None, payload: bytes) -> tuple[bool, list[
     if not _is_json(content_type):
         raise BadRequest(NUMBER_EMPTY)
     try:
-        # JSON over HTTP is UTF-8 (RFC 8259); decoding first is also the faster path.
-        body = _JSON.decode(payload.decode())
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        # Strict UTF-8, no lone surrogates (a number is echoed back), bounded depth.
+        body = inputs.json_value(payload)
+    except inputs.InputError:
         raise BadRequest(NUMBER_EMPTY) from None
     if not isinstance(body, dict):
         raise BadRequest(NUMBER_EMPTY)
@@ -140,7 +152,8 @@ def parse_request(content_type: str | None, payload: bytes) -> tuple[bool, list[
         number = number_info.get("trackingNumber") if isinstance(number_info, dict) else None
         if not isinstance(number, str) or not number.strip():
             raise BadRequest(NUMBER_EMPTY)
-        begin, end = _day(info.get("shipDateBegin")), _day(info.get("shipDateEnd"))
+        begin = _day(info.get("shipDateBegin"), "shipDateBegin")
+        end = _day(info.get("shipDateEnd"), "shipDateEnd")
         wanted.append(Wanted(numbers.normalize(number), begin, end))
     return body.get("includeDetailedScans") is True, wanted
 
@@ -446,3 +459,14 @@ def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
 def not_found(path: str) -> Response:
     """FedEx's 404 for a path under its tracking prefix that names no operation [spec]."""
     return respond(error_body(next(_FAULT_IDS), RESOURCE_NOT_FOUND), 404)
+
+
+# [unverified] FedEx publishes no code for unreadable input or an oversized body; codes in
+# the style of its other errors (NOT.AUTHORIZED.ERROR, NOT.FOUND.ERROR).
+_REFUSAL_CODES = {400: "BAD.REQUEST.ERROR", 413: "REQUEST.TOO.LARGE.ERROR"}
+
+
+def refusal(path: str, status: int, message: str) -> Response:
+    """Input the simulator refused, in the FedEx envelope (NOTES §2.6)."""
+    code = _REFUSAL_CODES.get(status, "BAD.REQUEST.ERROR")
+    return respond(error_body(next(_FAULT_IDS), (code, message)), status)

@@ -65,6 +65,7 @@ class Ups:
     describe = staticmethod(api.describe)
     error_response = staticmethod(api.error_response)
     method_not_allowed = staticmethod(api.method_not_allowed)
+    refusal = staticmethod(api.refusal)
     replay_credential = staticmethod(api.replay_credential)
     push = push.PUSH
 

@@ -90,10 +90,12 @@ _INVALID_NUMBER = error_body("TV1002", "Invalid inquiry number")
 # SPEC 404 "Tracking number information not found". The spec gives no code; TW0001 is the
 # code production uses for the same condition.
 _SPEC_NOT_FOUND = error_body("TW0001", "Tracking number information not found")
-# SPEC requires transId and transactionSrc but neither NOTES nor the spec says what production
-# answers without them, so the spec's 400 envelope; code and wording are ours.
-_MISSING_TRANS_ID = error_body("400", "Missing required header: transId")
-_MISSING_TRANS_SRC = error_body("400", "Missing required header: transactionSrc")
+# SPEC requires transId and transactionSrc but says nothing of what is answered without them.
+# UPS's own codes for exactly these are in its Track Alert spec (UPSTrackAlert.yaml, table
+# "Error Codes"; same gateway, same two headers): VSS002 "Missing transId", VSS004
+# "Missing transactionSrc". The Tracking API's answer is [unverified]; these codes are UPS's.
+_MISSING_TRANS_ID = error_body("VSS002", "Missing transId")
+_MISSING_TRANS_SRC = error_body("VSS004", "Missing transactionSrc")
 # [inferred] A blank reference, in the style of TV1002 (no source shows UPS's answer).
 _INVALID_REFERENCE = error_body("TV1003", "Invalid reference number")
 # [inferred] Paging that is no number: the spec's 400 envelope; code and wording are ours.
@@ -423,3 +425,13 @@ def method_not_allowed(path: str, allowed: Sequence[str]) -> Response:
 def not_found(path: str) -> Response:
     """UPS's 404 for a path under its tracking prefix that names no operation."""
     return raw(_NO_RESOURCE, 404)
+
+
+# [unverified] UPS documents no code for unreadable input or an oversized body; 10400 is the
+# token gateway's "Invalid Request" (see _INVALID_REQUEST), 10413 follows that pattern.
+_REFUSAL_CODES = {400: "10400", 413: "10413"}
+
+
+def refusal(path: str, status: int, message: str) -> Response:
+    """Input the simulator refused, in the UPS envelope (N§1.6)."""
+    return raw(error_body(_REFUSAL_CODES.get(status, str(status)), message), status)

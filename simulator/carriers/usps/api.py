@@ -827,3 +827,18 @@ def not_found(path: str) -> Response:
     envelope [spec: 404 ErrorMessage; message: NOTES §3.6 General Errors NOT_FOUND]."""
     api = API_V3R2 if path.startswith(API_V3R2) else API_V3
     return respond(envelope(api, 404, "NOT_FOUND", []), 404)
+
+
+# [unverified] not on the Error Inventory's list; worded like its General Errors.
+_PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
+def refusal(path: str, status: int, message: str) -> Response:
+    """Input the simulator refused: the OAuth shape on the token path, else the envelope of
+    the tracking API the path belongs to, the General Errors text as title and ``message``
+    as detail [NOTES §3.6]."""
+    if path.endswith(TOKEN_PATH):
+        return _oauth_error(status, "invalid_request", message)
+    api = API_V3R2 if path.endswith(BATCH_PATH) else API_V3
+    text = GENERAL_ERRORS.get(status, _PAYLOAD_TOO_LARGE)
+    return respond(envelope(api, status, text, [{"title": text, "detail": message}]), status)
