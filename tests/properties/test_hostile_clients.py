@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,8 @@ from simulator.admin import OPENAPI, PREFIX
 from simulator.app import create_app
 from simulator.engine import Simulation
 from simulator.inputs import MAX_BODY
-from simulator.settings import Settings
+from simulator.loader import load_paths
+from simulator.settings import BUNDLED_SCENARIOS, Settings
 from tests.admin import openapi_check
 from tests.conftest import EPOCH
 from tests.contract.spec_validation import SPECS_DIR, load_spec
@@ -346,20 +348,27 @@ def check_envelope(op: Operation, sent: Sent, status: int, raw: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile() -> Iterator[tuple[TestClient, dict[str, str]]]:
-    from simulator.loader import load_paths
-    from simulator.settings import BUNDLED_SCENARIOS
-
-    sim = Simulation(Settings(clock_start=EPOCH), load_paths([BUNDLED_SCENARIOS]))
-    client = TestClient(create_app(sim), base_url="http://127.0.0.1", raise_server_exceptions=False)
-    form = {"grant_type": "client_credentials", "client_id": "t1", "client_secret": "secret"}
-    tokens = {
-        "ups": client.post("/security/v1/oauth/token", data=form, auth=("t1", "secret")),
-        "fedex": client.post("/oauth/token", data=form),
-        "usps": client.post("/oauth2/v3/token", json=form),
-    }
-    yield client, {k: r.json()["access_token"] for k, r in tokens.items()}
-    client.close()
+def hostile(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    # Two scenarios keep POST /__admin/scenarios/reload cheap enough to call hundreds of
+    # times; unknown numbers still play the default mix.
+    library = tmp_path_factory.mktemp("scenarios")
+    for name in ("delivered-on-time", "damaged"):
+        shutil.copy(BUNDLED_SCENARIOS / f"{name}.yaml", library)
+    settings = Settings(clock_start=EPOCH, scenario_paths=(library,))
+    sim = Simulation(settings, load_paths([library]))
+    # One portal for the whole module: outside a with block every request starts a loop.
+    with TestClient(
+        create_app(sim), base_url="http://127.0.0.1", raise_server_exceptions=False
+    ) as client:
+        form = {"grant_type": "client_credentials", "client_id": "t1", "client_secret": "secret"}
+        tokens = {
+            "ups": client.post("/security/v1/oauth/token", data=form, auth=("t1", "secret")),
+            "fedex": client.post("/oauth/token", data=form),
+            "usps": client.post("/oauth2/v3/token", json=form),
+        }
+        yield client, {k: r.json()["access_token"] for k, r in tokens.items()}
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.id for op in OPERATIONS])
