@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -223,6 +223,8 @@ class _Direct:
                 response = await self.endpoint(Request(scope, receive, send))
             except inputs.InputError as exc:
                 problem = exc
+            except ClientDisconnect:
+                return  # the client left before its body arrived: no one to answer
         if problem is not None:
             started = time.perf_counter()
             response = self.carrier.refusal(self.path, problem.status, str(problem))

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -149,7 +149,10 @@ def wrap(
             )
             return response
         response, fired = await _answer(request)
-        body = await request.body() if scope["method"] in ("POST", "PUT") else b""
+        try:
+            body = await request.body() if scope["method"] in ("POST", "PUT") else b""
+        except ClientDisconnect:  # gone before its body arrived (it was answered anyway)
+            body = b""
         journal.record(
             carrier=carrier,
             endpoint=endpoint_kind,
