@@ -86,9 +86,9 @@ def utf8(raw: bytes, field: str) -> str:
         ) from None
 
 
-def name(field: str, value: Any) -> str:
-    """A name that keys state (a tenant): non-empty text, at most :data:`MAX_NAME`
-    characters, no control characters."""
+def tenant(field: str, value: Any) -> str:
+    """A tenant name (it keys state): non-empty text, at most :data:`MAX_NAME` characters,
+    no control characters."""
     if not isinstance(value, str) or not value:
         raise InputError(
             field, f"{echo(value)} is not a non-empty string", f'send "{field}" as text'
@@ -108,24 +108,27 @@ def name(field: str, value: Any) -> str:
     return value
 
 
-def tenant(field: str, value: Any) -> str:
-    """A tenant name (see :func:`name`)."""
-    return name(field, value)
-
-
-def query(query_string: bytes) -> dict[str, str]:
-    """The query parameters (the last value of a repeated name), decoded strictly."""
-    if not query_string:
-        return {}
-    text = utf8(query_string, "query")
+def _pairs(raw: bytes, field: str) -> dict[str, str]:
+    """``name=value&…`` text (the last value of a repeated name), decoded strictly."""
+    text = utf8(raw, field)
     try:
         return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
     except UnicodeDecodeError:
         raise InputError(
-            "query",
+            field,
             "a percent-encoded value is not valid UTF-8",
             "percent-encode the UTF-8 bytes of the text",
         ) from None
+
+
+def query(query_string: bytes) -> dict[str, str]:
+    """The query parameters, decoded strictly."""
+    return _pairs(query_string, "query") if query_string else {}
+
+
+def form(raw: bytes) -> dict[str, str]:
+    """The fields of an ``application/x-www-form-urlencoded`` body, decoded strictly."""
+    return _pairs(raw, "body")
 
 
 def header(scope: Scope, key: bytes) -> str | None:
@@ -134,19 +137,6 @@ def header(scope: Scope, key: bytes) -> str | None:
         if k == key:
             return utf8(value, k.decode("latin-1"))
     return None
-
-
-def form(raw: bytes) -> dict[str, str]:
-    """The fields of an ``application/x-www-form-urlencoded`` body, decoded strictly."""
-    text = utf8(raw, "body")
-    try:
-        return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
-    except UnicodeDecodeError:
-        raise InputError(
-            "body",
-            "a percent-encoded field is not valid UTF-8",
-            "percent-encode the UTF-8 bytes of the text",
-        ) from None
 
 
 # ----------------------------------------------------------------------------- JSON
