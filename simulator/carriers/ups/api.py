@@ -91,7 +91,7 @@ _INVALID_NUMBER = error_body("TV1002", "Invalid inquiry number")
 # code production uses for the same condition.
 _SPEC_NOT_FOUND = error_body("TW0001", "Tracking number information not found")
 # SPEC requires transId and transactionSrc but says nothing of what is answered without them.
-# UPS's own codes for exactly these are in its Track Alert spec (UPSTrackAlert.yaml, table
+# UPS's own codes for exactly these are in its Track Alert spec (ups/UPSTrackAlert.yaml, table
 # "Error Codes"; same gateway, same two headers): VSS002 "Missing transId", VSS004
 # "Missing transactionSrc". The Tracking API's answer is [unverified]; these codes are UPS's.
 _MISSING_TRANS_ID = error_body("VSS002", "Missing transId")
