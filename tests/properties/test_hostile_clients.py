@@ -45,7 +45,7 @@ METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
 CARRIERS = ("ups", "fedex", "usps", "dhl")
 
 SENT: list[int] = [0]
-"""Requests sent by this module's properties (printed at the end of the session)."""
+"""Requests sent by this module's properties (``conftest.py`` reports the count)."""
 
 
 # ------------------------------------------------------------------------------ operations
@@ -477,11 +477,3 @@ def test_the_body_limit_holds_for_declared_and_chunked_bodies(
 
     r = client.post("/track/v1/trackingnumbers", content=chunks(), headers=fedex)
     assert r.status_code == 413 and _fedex(r.json())
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and SENT[0]:
-        reporter.write_line(f"hostile clients: {SENT[0]} generated requests sent")
