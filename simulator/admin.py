@@ -94,8 +94,7 @@ def routes(control: Control) -> list[BaseRoute]:
             except AdminError as exc:
                 return JSONResponse(exc.to_json(), exc.status)
             except inputs.InputError as exc:
-                error = AdminError(exc.status, exc.field, exc.message, exc.fix)
-                return JSONResponse(error.to_json(), error.status)
+                return JSONResponse(AdminError.of(exc).to_json(), exc.status)
             if result is None:
                 return Response(status_code=204)
             if isinstance(result, Response):

@@ -193,7 +193,7 @@ def _admin_refusal(problem: inputs.InputError | None) -> AdminError | None:
         return AdminError(
             404, "path", f"no admin endpoint at this path ({problem.message})", problem.fix
         )
-    return AdminError(problem.status, problem.field, problem.message, problem.fix)
+    return AdminError.of(problem)
 
 
 class _Direct:

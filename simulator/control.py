@@ -26,7 +26,7 @@ from simulator import __version__, numbers
 from simulator.durations import DurationError, format_duration, parse_duration
 from simulator.engine import Simulation
 from simulator.faults import Fault
-from simulator.inputs import MAX_NAME, echo
+from simulator.inputs import MAX_NAME, InputError, echo
 from simulator.journal import Entry, loads_json, select
 from simulator.loader import ScenarioError, load_paths
 from simulator.notifications import messages
@@ -54,6 +54,11 @@ class AdminError(Exception):
         self.message = message
         self.fix = fix
         self.problems = problems
+
+    @classmethod
+    def of(cls, problem: InputError) -> AdminError:
+        """The admin API's error for input :mod:`simulator.inputs` refused."""
+        return cls(problem.status, problem.field, problem.message, problem.fix)
 
     def to_json(self) -> dict[str, Any]:
         """The error as the admin API answers it."""

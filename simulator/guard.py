@@ -113,7 +113,7 @@ class AdminGuard:
         try:
             text = {k.decode(): inputs.utf8(v, k.decode()) for k, v in headers.items()}
         except inputs.InputError as exc:
-            return receive, AdminError(400, exc.field, exc.message, exc.fix)
+            return receive, AdminError.of(exc)
         refusal = self._identity(text, scope)
         if refusal is not None or scope["method"] in SAFE_METHODS:
             return receive, refusal
