@@ -107,3 +107,14 @@ def test_a_bad_tenant_header_on_a_carrier_path_gets_the_carrier_envelope(
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "control character" in r.json()["detail"]
+
+
+def test_a_credential_is_held_to_the_tenant_name_rules(make_sim: SimFactory) -> None:
+    """Every tenant a client can log in as is one the admin API can name."""
+    _, c = make_sim()
+    form = {"grant_type": "client_credentials", "client_id": "x" * 300, "client_secret": "s"}
+    r = c.post("/oauth/token", data=form)
+    assert r.status_code == 400
+    assert "256 characters" in r.json()["errors"][0]["message"]
+    r = c.post("/t/a%0Ab/oauth/token", data={**form, "client_id": "a"})
+    assert r.status_code == 400 and "control character" in r.json()["errors"][0]["message"]

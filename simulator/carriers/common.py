@@ -128,8 +128,15 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 def tenant_for(request: Request, credential: str) -> str:
-    """The tenant a request names: the path prefix's, else the header's, else the credential."""
-    return path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential
+    """The tenant a request names: the path prefix's, else the header's, else the credential.
+
+    Whichever names it, it is held to the rules of :func:`simulator.inputs.tenant` (the
+    admin API must be able to name every tenant a client can): an
+    :class:`~simulator.inputs.InputError` otherwise, answered in the carrier's envelope.
+    No name at all (a request without credentials) is the empty tenant.
+    """
+    named = path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential
+    return inputs.tenant("tenant", named) if named else ""
 
 
 def tenant_mismatch(request: Request, claims: Claims) -> str | None:
