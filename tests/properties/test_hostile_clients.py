@@ -33,6 +33,7 @@ from starlette.testclient import TestClient
 
 from simulator.admin import OPENAPI, PREFIX
 from simulator.app import create_app
+from simulator.carriers import CARRIERS
 from simulator.engine import Simulation
 from simulator.inputs import MAX_BODY
 from simulator.loader import load_paths
@@ -42,7 +43,6 @@ from tests.conftest import EPOCH
 from tests.contract.spec_validation import SPECS_DIR
 
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
-CARRIERS = ("ups", "fedex", "usps", "dhl")
 
 SENT: list[int] = [0]
 """Requests sent by this module's properties (``conftest.py`` reports the count)."""
@@ -457,6 +457,17 @@ def test_the_probes_of_issue_14_each_get_an_answer_in_their_envelope(
     for raw in ("%FF", "%FE"):
         r = client.get(f"{PREFIX}/clock?tenant={raw}")
         assert r.status_code == 400 and r.json()["error"]["field"] == "query"
+    # A wrong method anywhere: the API's own 405, with Allow.
+    sim = client.app.state.sim  # type: ignore[attr-defined]
+    for name, carrier in CARRIERS.items():
+        for route in carrier.routes(sim):
+            for prefix in ("", f"/{name}", f"/t/t1/{name}"):
+                r = client.request("TRACE", prefix + route.path.replace("{", "").replace("}", ""))
+                assert r.status_code == 405 and r.headers["allow"], (name, route.path)
+                assert ENVELOPES[name](r.json()), (name, route.path, r.text)
+    r = client.request("TRACE", f"{PREFIX}/health")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert r.json()["error"]["field"] == "method"
     ups = {"Authorization": f"Bearer {tokens['ups']}", "transId": "1", "transactionSrc": "t"}
     r = client.get("/t/%FF/api/track/v1/details/1Z999AA10123456784", headers=ups)
     assert r.status_code == 400 and _ups(r.json())
