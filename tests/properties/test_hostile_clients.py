@@ -226,72 +226,66 @@ def _path_value(value: Any) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="") or "x"
 
 
-def requests_for(op: Operation, tokens: dict[str, str]) -> st.SearchStrategy[Sent]:
+@st.composite
+def requests_for(draw: Callable[..., Any], op: Operation, tokens: dict[str, str]) -> Sent:
     """Requests for one operation: documented shapes, sloppy variants and the probes."""
-
-    @st.composite
-    def build(draw: Callable[..., Any]) -> Sent:
-        method = draw(st.sampled_from([op.method] * 6 + ["put", "patch", "delete", "options"]))
-        path = op.path
-        params: dict[str, str] = {}
-        headers: dict[str, str | bytes] = {}
-        for p in op.params:
-            where, name = p.get("in"), p.get("name", "")
-            value = draw(from_schema(op.doc, p.get("schema", {})))
-            if where == "path":
-                path = path.replace("{" + name + "}", _path_value(value))
-            elif where == "query" and draw(st.booleans()):
-                params[name] = _path_value(value)
-            elif (
-                where == "header"
-                and name.lower() not in ("authorization", "content-type")
-                and isinstance(value, str)
-                and value.isascii()
-                and value.isprintable()
-            ):
-                headers[name] = value
-        path = re.sub(r"\{[^}]+\}", "x", path)
-        if op.api != "admin" and draw(st.integers(0, 4)) == 0:
-            tenant = draw(st.sampled_from(["t1", "%FF", "%FE", "a%0Ab", "%C3%A9", "x" * 300]))
-            path = f"/t/{tenant}{path}"
-        auth = draw(st.sampled_from(["token", "token", "none", "garbage", "basic"]))
-        if op.api in tokens and auth == "token":
-            headers["Authorization"] = f"Bearer {tokens[op.api]}"
-        elif auth == "garbage":
-            headers["Authorization"] = draw(st.sampled_from(["Bearer x.y.z", "Basic ###", "x"]))
-        elif auth == "basic":
-            headers["Authorization"] = "Basic dDE6c2VjcmV0"  # t1:secret
-        if op.api == "ups":
-            headers.setdefault("transId", draw(st.sampled_from(["t-1", "", " "])))
-            headers.setdefault("transactionSrc", "fuzz")
-        if op.api == "dhl":
-            headers.setdefault("DHL-API-Key", draw(st.sampled_from(["t1", ""])))
-        if draw(st.integers(0, 6)) == 0:
-            headers["X-Carriersim-Tenant"] = draw(
-                st.sampled_from([b"t2", b"a b", "é".encode(), b"\xff", b"x" * 300])
-            )
-        content: bytes | None = None
-        shape = draw(st.sampled_from(["schema", "schema", "form", "deep", "raw", "none"]))
-        if shape == "schema":
-            content = _encode_json(draw(from_schema(op.doc, op.body or {})))
-        elif shape == "form":
-            fields = draw(st.dictionaries(TEXT, TEXT, max_size=4))
-            fields.setdefault("grant_type", "client_credentials")
-            content = "&".join(
-                f"{_path_value(k)}={_path_value(v)}" for k, v in fields.items()
-            ).encode()
-        elif shape == "deep":
-            content = draw(DEEP).encode()
-        elif shape == "raw":
-            content = draw(st.binary(max_size=64) | st.just(b"\xff\xfe{") | st.just(b"{" * 40))
-        if content is not None:
-            ctype = "application/x-www-form-urlencoded" if shape == "form" else "application/json"
-            headers["Content-Type"] = draw(
-                st.sampled_from([ctype] * 4 + ["text/plain", "application/xml"])
-            )
-        return Sent(method.upper(), path, params, headers, content)
-
-    return build()
+    method = draw(st.sampled_from([op.method] * 6 + ["put", "patch", "delete", "options"]))
+    path = op.path
+    params: dict[str, str] = {}
+    headers: dict[str, str | bytes] = {}
+    for p in op.params:
+        where, name = p.get("in"), p.get("name", "")
+        value = draw(from_schema(op.doc, p.get("schema", {})))
+        if where == "path":
+            path = path.replace("{" + name + "}", _path_value(value))
+        elif where == "query" and draw(st.booleans()):
+            params[name] = _path_value(value)
+        elif (
+            where == "header"
+            and name.lower() not in ("authorization", "content-type")
+            and isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()
+        ):
+            headers[name] = value
+    path = re.sub(r"\{[^}]+\}", "x", path)
+    if op.api != "admin" and draw(st.integers(0, 4)) == 0:
+        tenant = draw(st.sampled_from(["t1", "%FF", "%FE", "a%0Ab", "%C3%A9", "x" * 300]))
+        path = f"/t/{tenant}{path}"
+    auth = draw(st.sampled_from(["token", "token", "none", "garbage", "basic"]))
+    if op.api in tokens and auth == "token":
+        headers["Authorization"] = f"Bearer {tokens[op.api]}"
+    elif auth == "garbage":
+        headers["Authorization"] = draw(st.sampled_from(["Bearer x.y.z", "Basic ###", "x"]))
+    elif auth == "basic":
+        headers["Authorization"] = "Basic dDE6c2VjcmV0"  # t1:secret
+    if op.api == "ups":
+        headers.setdefault("transId", draw(st.sampled_from(["t-1", "", " "])))
+        headers.setdefault("transactionSrc", "fuzz")
+    if op.api == "dhl":
+        headers.setdefault("DHL-API-Key", draw(st.sampled_from(["t1", ""])))
+    if draw(st.integers(0, 6)) == 0:
+        headers["X-Carriersim-Tenant"] = draw(
+            st.sampled_from([b"t2", b"a b", "é".encode(), b"\xff", b"x" * 300])
+        )
+    content: bytes | None = None
+    shape = draw(st.sampled_from(["schema", "schema", "form", "deep", "raw", "none"]))
+    if shape == "schema":
+        content = _encode_json(draw(from_schema(op.doc, op.body or {})))
+    elif shape == "form":
+        fields = draw(st.dictionaries(TEXT, TEXT, max_size=4))
+        fields.setdefault("grant_type", "client_credentials")
+        content = "&".join(f"{_path_value(k)}={_path_value(v)}" for k, v in fields.items()).encode()
+    elif shape == "deep":
+        content = draw(DEEP).encode()
+    elif shape == "raw":
+        content = draw(st.binary(max_size=64) | st.just(b"\xff\xfe{") | st.just(b"{" * 40))
+    if content is not None:
+        ctype = "application/x-www-form-urlencoded" if shape == "form" else "application/json"
+        headers["Content-Type"] = draw(
+            st.sampled_from([ctype] * 4 + ["text/plain", "application/xml"])
+        )
+    return Sent(method.upper(), path, params, headers, content)
 
 
 # ------------------------------------------------------------------------------ envelopes
