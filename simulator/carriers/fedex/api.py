@@ -419,8 +419,8 @@ async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
 def _named_numbers(payload: bytes) -> tuple[str, ...]:
     """Every ``trackingNumber`` a sibling operation's body names (the fault hooks' view)."""
     try:
-        body = json.loads(payload)
-    except (ValueError, RecursionError):
+        body = inputs.json_value(payload)
+    except inputs.InputError:
         return ()
     found: list[str] = []
     stack = [body]

@@ -11,7 +11,6 @@ what ``/trackingnumbers`` uses, so one parcel reads alike through every operatio
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import documents, numbers
+from simulator import documents, inputs, numbers
 from simulator.carriers.common import respond
 from simulator.carriers.fedex.codes import (
     ASSOCIATED_TYPE_INVALID,
@@ -79,8 +78,9 @@ class _Refused(Exception):
 
 def _body(payload: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(payload)
-    except (ValueError, RecursionError):
+        # Strict UTF-8, no lone surrogates (values are echoed back), bounded depth.
+        body = inputs.json_value(payload)
+    except inputs.InputError:
         raise _Refused(NUMBER_EMPTY) from None
     if not isinstance(body, dict):
         raise _Refused(NUMBER_EMPTY)
