@@ -24,7 +24,7 @@ HOOK = "http://127.0.0.1:9/hook"
 def client() -> Iterator[TestClient]:
     # One server for the module: each test logs in as tenants of its own.
     sim = Simulation(Settings(), load_paths((BUNDLED_SCENARIOS,)))
-    with TestClient(create_app(sim)) as c:
+    with TestClient(create_app(sim), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -136,7 +136,7 @@ def test_usps_creates_with_201_location_and_etag_and_lists_pages(client: TestCli
     made = [client.post(USPS, json=_usps_body(), headers=auth) for _ in range(3)]
     assert [r.status_code for r in made] == [201] * 3
     first = made[0]
-    assert first.headers["location"] == f"http://testserver{USPS}/{first.json()['subscriptionId']}"
+    assert first.headers["location"] == f"http://127.0.0.1{USPS}/{first.json()['subscriptionId']}"
     assert first.headers["etag"]
     assert first.json()["status"] == "ENABLED"
     assert first.json()["secret"] == "*" * 32  # never echoed
@@ -224,7 +224,7 @@ def test_fedex_association_is_a_job_with_per_number_results(client: TestClient) 
 
 def test_fedex_strict_targets_refuse_loopback() -> None:
     sim = Simulation(Settings(push_strict_targets=True), load_paths((BUNDLED_SCENARIOS,)))
-    with TestClient(create_app(sim)) as c:
+    with TestClient(create_app(sim), base_url="http://127.0.0.1") as c:
         r = c.put("/__admin/webhooks/fedex", params={"tenant": "t"},
                   json={"url": "https://127.0.0.1/hook", "security_token": "t"})  # fmt: skip
         assert r.status_code == 400

@@ -270,9 +270,11 @@ def routes(sim: Simulation) -> list[Route]:
             limit = int(q.get("limit", "20"))
         except ValueError:
             offset, limit = -1, 0
-        if offset < 0 or not 1 <= limit <= 100:
+        # An offset past any int32 is no page (and would not even encode as JSON).
+        if not 0 <= offset <= _INT32 or not 1 <= limit <= 100:
             return _fail(400, "Bad Request", [problem(
-                "Invalid paging", "offset must be 0 or more and limit 1 to 100.", "limit", "20"
+                "Invalid paging", "offset must be 0 to 2147483647 and limit 1 to 100.", "limit",
+                "20"
             )])  # fmt: skip
         mids = {m for m in q.get("MID", "").split(",") if m}
         wanted = {n.strip().upper() for n in q.get("trackingNumber", "").split(",") if n.strip()}
@@ -416,6 +418,8 @@ class UspsPush:
         """``x-hmac``."""
         return ("x-hmac",)
 
+
+_INT32 = 2**31 - 1
 
 PUSH = UspsPush()
 """USPS's push profile, as :class:`~simulator.carriers.usps.Usps` exposes it."""
