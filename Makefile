@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint typecheck unit bench clean
+.PHONY: serve test lint typecheck unit bench mutate clean
 
 # pip prints what it collects and installs as it goes: on a fresh machine this takes a minute
 # or two, and a silent terminal looks hung.
@@ -34,8 +34,17 @@ unit: $(VENV)/.installed
 
 test: lint typecheck unit
 
+# Mutation testing of the client's rules (not part of `make test`: it takes a while and
+# says how long). MUTANTS='client.retry.*' limits it to matching mutants; MUTATE_JOBS=N
+# tests N mutants at once (default: one per core).
+MUTANTS ?=
+MUTATE_JOBS ?=
+mutate: $(VENV)/.installed
+	CARRIERSIM_HYPOTHESIS_PROFILE=fast $(BIN)/python -m tests.client.mutation run \
+		$(if $(MUTATE_JOBS),--jobs $(MUTATE_JOBS)) $(foreach m,$(MUTANTS),'$(m)')
+
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis mutants
