@@ -46,14 +46,42 @@ __all__ = [
 ]
 
 
+# orjson reads an integer beyond 64 bits as a float, silently dropping its last digits (a
+# 22-digit IMpb sent as a JSON number would no longer be the number). Such a number is a run
+# of 19 or more digits where a value starts (after ":", "[" or ","); one sends the text to
+# the standard parser, which keeps it exact. The runs are found at C speed on a copy with
+# every digit as "0" (a regex scan would cost more than orjson's whole parse); runs inside
+# strings, as tracking numbers are, cost one look at the byte before them.
+_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+_RUN = b"0" * 19
+_VALUE_START = frozenset(b":[,")
+_BLANK = frozenset(b" \t\r\n-")
+
+
+def _has_long_integer(data: bytes) -> bool:
+    mask = data.translate(_AS_ZEROS)
+    start = mask.find(_RUN)
+    while start != -1:
+        i = start - 1
+        while i >= 0 and data[i] in _BLANK:
+            i -= 1
+        if i < 0 or data[i] in _VALUE_START:
+            return True
+        end = mask.find(b"x", start)
+        start = -1 if end == -1 else mask.find(_RUN, end)
+    return False
+
+
 def loads(data: bytes) -> Any:
     """JSON bytes parsed; raises ValueError when they are not JSON."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        # What orjson refuses and JSON parsers commonly accept (NaN, integers beyond 64
-        # bits) gets a second chance; anything else raises ValueError here too.
-        return json.loads(data)
+    if not _has_long_integer(data):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    # What orjson refuses and JSON parsers commonly accept (NaN, Infinity) gets a second
+    # chance; anything else raises ValueError here too.
+    return json.loads(data)
 
 
 class RawJSON(Mapping[str, Any]):
