@@ -71,10 +71,10 @@ class FileScore:
         return checked - self.statuses["no tests"] - self.equivalent
 
 
-def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, Equivalent]:
+def load_equivalents() -> dict[str, Equivalent]:
     """The table of equivalent mutants, keyed by mutant name."""
     found: dict[str, Equivalent] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
         m = _ROW.match(line.strip())
         if m:
             change = m["change"].replace("\\|", "|").replace("\\`", "`")
