@@ -145,3 +145,80 @@ def test_ambiguity_lists_lower_tier_fits_too() -> None:
     with pytest.raises(AmbiguousNumber) as info:
         detect("00393266196359645881")
     assert info.value.candidates == (Carrier.fedex, Carrier.dhl, Carrier.usps)
+
+
+@pytest.mark.parametrize(
+    ("carrier", "low", "high"),
+    [(Carrier.ups, 7, 34), (Carrier.fedex, 1, 40), (Carrier.usps, 4, 34), (Carrier.dhl, 1, 50)],
+)
+def test_check_syntax_bounds_are_inclusive(carrier: Carrier, low: int, high: int) -> None:
+    # NOTES §1.3 (UPS 7–34), §3.3 (USPS 4–34); FedEx and DHL state none of their own.
+    for length in (low, high):
+        assert check_syntax("a" * length, carrier) == "A" * length
+    for length in (low - 1, high + 1):
+        if length == 0:
+            continue
+        with pytest.raises(InvalidNumber) as info:
+            check_syntax("9" * length, carrier)
+        assert info.value.message == (
+            f"{carrier.value.upper()} accepts {low}–{high} letters and digits"
+        )
+        assert info.value.carrier is carrier and info.value.number == "9" * length
+        assert info.value.hint == "check the number"
+
+
+def test_check_syntax_names_what_was_given_when_nothing_is_left() -> None:
+    with pytest.raises(InvalidNumber) as info:
+        check_syntax(" - ", Carrier.dhl)
+    assert info.value.number == " - "
+
+
+def test_empty_number_says_so() -> None:
+    with pytest.raises(InvalidNumber) as info:
+        detect(" ")
+    assert info.value.message == "empty tracking number"
+    assert info.value.hint == "pass a tracking number"
+
+
+def test_unknown_format_says_what_to_do() -> None:
+    with pytest.raises(InvalidNumber) as info:
+        detect("hello-world")
+    assert info.value.number == "HELLOWORLD"
+    assert info.value.message == "not a UPS, FedEx, USPS or DHL tracking number format"
+    assert "pass carrier=" in (info.value.hint or "")
+
+
+def test_a_failed_check_names_the_format_and_the_weak_fits() -> None:
+    with pytest.raises(InvalidNumber) as info:
+        detect("3251026119")
+    assert info.value.message == "check digit does not match (DHL Express)"
+    assert info.value.hint == (
+        "check the number for a typo, or pass carrier='ups' for a UPS freight PRO number"
+    )
+    with pytest.raises(InvalidNumber) as strong_only:
+        detect("EJ958083579US")
+    assert strong_only.value.hint == "check the number for a typo"
+
+
+def test_ambiguity_says_how_to_choose() -> None:
+    with pytest.raises(AmbiguousNumber) as info:
+        detect("00340434292135100186")
+    assert info.value.hint == "pass carrier='fedex' or 'dhl' or 'usps' to say which carrier to ask"
+    assert info.value.number == "00340434292135100186"
+    assert str(info.value).startswith(
+        "the number fits several carriers' formats (fedex: FedEx SSCC-18; dhl: DHL Parcel SSCC;"
+    )
+
+
+def test_a_weak_format_alone_names_its_carrier() -> None:
+    assert detect("12345678901234") is Carrier.dhl  # DHL 14-digit, no check digit
+    assert detect("JVGL0123456789") is Carrier.dhl  # DHL Express piece ID
+    assert detect("990728071") is Carrier.ups  # UPS freight PRO
+
+
+def test_matches_reports_each_fitting_format_and_its_check() -> None:
+    found = matches("7777777770")
+    assert [(m.carrier, m.format, m.tier, m.check_ok) for m in found] == [
+        (Carrier.ups, "UPS freight PRO", 3, None),
+        (Carrier.dhl, "DHL Express", 1, True),
+    ]
