@@ -91,11 +91,25 @@ def test_a_stale_or_killed_entry_is_not_excluded(
     assert "client.retry.a__mutmut_2 is listed as equivalent but a test killed it" in out
 
 
+def test_an_entry_for_no_mutant_of_a_run_file_is_stale(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results("client/retry.py", {"client.retry.a__mutmut_1": 1})
+    equivalents = table(project, "| `client.retry.a__mutmut_7` | `pass` | renumbered |")
+    monkeypatch.setattr(mutation, "EQUIVALENTS", equivalents)
+    assert mutation.report(90.0) == 1
+    assert (
+        "stale entry client.retry.a__mutmut_7: there is no such mutant" in capsys.readouterr().out
+    )
+
+
 def test_files_outside_the_run_are_left_out(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results("client/retry.py", {"client.retry.a__mutmut_1": 1, "client.retry.a__mutmut_2": 0})
     results("client/carriers/_parse.py", {"client.carriers._parse.b__mutmut_1": None})
+    equivalents = table(project, "| `client.carriers._parse.b__mutmut_9` | `pass` | unrun |")
+    monkeypatch.setattr(mutation, "EQUIVALENTS", equivalents)
     assert mutation.report(50.0) == 0
     out = capsys.readouterr().out
     assert "client/retry.py  1 of 2 mutants killed (50.0 %)" in out
