@@ -81,6 +81,16 @@ def test_ups_activity_without_a_date_has_no_time() -> None:
 # ------------------------------------------------------------------------------------------
 
 
+def assert_repaired(
+    event: dict[str, str], instant: datetime, zone: timezone, wrong_by: int
+) -> None:
+    """The event reads as ``instant`` in ``zone``, repaired exactly when its GMT day was off."""
+    stamp = event_time(event)
+    assert stamp is not None and stamp.offset_known
+    assert stamp.at == instant and stamp.at.utcoffset() == zone.utcoffset(None)
+    assert stamp.repaired is (wrong_by != 0)
+
+
 @given(instant=instants, zone=zones, wrong_by=wrong_days)
 @example(instant=datetime(2024, 11, 22, 5, 28, 33, tzinfo=UTC),
          zone=timezone(timedelta(hours=-6)), wrong_by=-1)  # fmt: skip
@@ -90,10 +100,7 @@ def test_usps_3_0_gmt_with_offset(instant: datetime, zone: timezone, wrong_by: i
         "GMTTimestamp": (instant + wrong_by * DAY).isoformat().replace("+00:00", "Z"),
         "GMTOffset": hhmm(zone),
     }
-    stamp = event_time(event)
-    assert stamp is not None and stamp.offset_known
-    assert stamp.at == instant and stamp.at.utcoffset() == zone.utcoffset(None)
-    assert stamp.repaired is (wrong_by != 0)
+    assert_repaired(event, instant, zone, wrong_by)
 
 
 @given(instant=instants, zone=zones, wrong_by=wrong_days)
@@ -104,10 +111,7 @@ def test_usps_gmt_without_offset_implies_the_zone(
         "eventTimestamp": wall(instant, zone).isoformat(),
         "GMTTimestamp": (instant + wrong_by * DAY).isoformat(),
     }
-    stamp = event_time(event)
-    assert stamp is not None and stamp.offset_known
-    assert stamp.at == instant and stamp.at.utcoffset() == zone.utcoffset(None)
-    assert stamp.repaired is (wrong_by != 0)
+    assert_repaired(event, instant, zone, wrong_by)
 
 
 @given(instant=instants, zone=zones, wrong_by=wrong_days)
@@ -119,10 +123,7 @@ def test_usps_3_2_local_offset_is_the_zone(
         "GMTTimestamp": (instant + wrong_by * DAY).isoformat(),
         "GMTOffset": "+09:00",  # the local time's own offset wins
     }
-    stamp = event_time(event)
-    assert stamp is not None and stamp.offset_known
-    assert stamp.at == instant and stamp.at.utcoffset() == zone.utcoffset(None)
-    assert stamp.repaired is (wrong_by != 0)
+    assert_repaired(event, instant, zone, wrong_by)
 
 
 @given(instant=instants, zone=zones)
