@@ -121,10 +121,24 @@ def test_max_attempts_must_be_at_least_one(n: int) -> None:
 @example(deadline=0.0)
 def test_deadline_is_positive_or_none(deadline: float | None) -> None:
     if deadline is None or deadline > 0:
-        assert RetryPolicy(deadline=deadline).deadline == deadline
+        assert RetryPolicy(deadline=deadline, max_attempts=3).deadline == deadline
     else:
         with pytest.raises(ValueError, match=r"deadline must be positive \(or None"):
             RetryPolicy(deadline=deadline)
+
+
+def test_some_limit_is_required() -> None:
+    # Without a deadline and without an attempt count, a failing carrier is retried forever.
+    with pytest.raises(ValueError, match="give a deadline or max_attempts"):
+        RetryPolicy(deadline=None)
+    assert RetryPolicy(deadline=None, max_attempts=1).max_attempts == 1
+    assert RetryPolicy(max_attempts=None).deadline == 30.0
+
+
+@given(limit=st.none() | st.integers(1, 20), attempt=st.integers(1, 30))
+def test_attempts_left_counts_the_attempts_made(limit: int | None, attempt: int) -> None:
+    p = RetryPolicy(max_attempts=limit)
+    assert p.attempts_left(attempt) is (limit is None or attempt < limit)
 
 
 backoffs = st.floats(min_value=-5, max_value=100, allow_nan=False)
@@ -149,7 +163,7 @@ def test_backoffs_are_non_negative_and_the_multiplier_never_shrinks(
 
 def test_defaults() -> None:
     p = RetryPolicy()
-    assert (p.max_attempts, p.deadline) == (4, 30.0)
+    assert (p.max_attempts, p.deadline) == (None, 30.0)
     assert (p.initial_backoff, p.max_backoff, p.multiplier) == (0.25, 8.0, 2.0)
     assert isinstance(p.clock, SystemClock)
 
@@ -244,7 +258,7 @@ def test_a_deadline_expires_exactly_when_no_time_is_left() -> None:
 
 def test_no_deadline_never_expires() -> None:
     clock = VirtualClock()
-    deadline = RetryPolicy(deadline=None, clock=clock).start()
+    deadline = RetryPolicy(deadline=None, max_attempts=2, clock=clock).start()
     assert deadline.at is None
     clock.advance(1e9)
     assert deadline.remaining() == math.inf and not deadline.expired()
