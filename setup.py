@@ -15,6 +15,7 @@ setup(
     package_dir={"simulator.scenarios": "scenarios"},
     package_data={
         "simulator": ["*.json"],
+        "simulator.dashboard": ["templates/*.html", "static/*"],
         "simulator.scenarios": ["*.yaml", "*.json"],
         "simulator.scenarios.plans": ["*.yaml"],
     },

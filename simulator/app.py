@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from simulator import admin, carriers, faulting, inputs, mailer
+from simulator import admin, carriers, dashboard, faulting, inputs, mailer
 from simulator.carriers import Carrier
 from simulator.carriers.common import TENANT_PARAM
 from simulator.control import AdminError, Control
@@ -84,6 +84,8 @@ def create_app(sim: Simulation) -> Starlette:
     # Every carrier path again behind /t/<tenant> (the prefix names the tenant), last:
     # un-prefixed requests never try it, and no carrier path starts with /t/.
     tenanted = Mount(f"/t/{{{TENANT_PARAM}}}", routes=[*routes, *prefixed])
+    # The dashboard's mount comes first: /__admin would otherwise take /__admin/ui too.
+    routes.extend(dashboard.routes(control, sim.settings.admin_token))
     routes.extend(admin.routes(control))
     routes.extend(prefixed)
     routes.append(tenanted)
