@@ -22,15 +22,16 @@ from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import RedirectResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from simulator.carriers import CARRIERS
 from simulator.control import AdminError, Control
 from simulator.dashboard import views
-from simulator.dashboard.picture import COLOURS
+from simulator.dashboard.picture import COLOURS, stylesheet
 from simulator.dashboard.preview import preview
 
 PREFIX = "/__admin/ui"
@@ -77,7 +78,9 @@ def _fault_data(form: dict[str, str]) -> dict[str, Any]:
                 "write them as in a fault plan, e.g. status: 503 or mode: truncate",
             ) from None
         if not isinstance(extra, dict):
-            raise AdminError(400, "params", "parameters must be name: value pairs", "e.g. status: 503")
+            raise AdminError(
+                400, "params", "parameters must be name: value pairs", "e.g. status: 503"
+            )
         data.update(extra)
     data["match"] = {k: form[k] for k in ("carrier", "endpoint", "number") if form.get(k)}
     lifetime = form.get("lifetime", "always")
@@ -100,7 +103,9 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     """The dashboard's routes, mounted at ``/__admin/ui``."""
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     env = templates.env
-    env.globals.update(prefix=PREFIX, colours=COLOURS, carriers=list(CARRIERS))
+    env.globals.update(
+        prefix=PREFIX, colours=COLOURS, carriers=list(CARRIERS), status_css=stylesheet()
+    )
     env.filters["urlencode_query"] = lambda d: urlencode({k: v for k, v in d.items() if v})
     csrf = secrets.token_urlsafe(32)
     """One CSRF token per server: forms carry it, posts must send it back."""
@@ -162,8 +167,7 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         if not tenant:
             raise AdminError(400, "tenant", "no tenant named", "open a tenant from the overview")
         filters = {
-            k: request.query_params.get(k, "")
-            for k in ("carrier", "endpoint", "number", "status")
+            k: request.query_params.get(k, "") for k in ("carrier", "endpoint", "number", "status")
         }
         rows = await views.journal_rows(c, tenant, **_journal_filters(filters))
         return render(
@@ -190,8 +194,7 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     async def journal(request: Request) -> Response:
         tenant = request.query_params.get("tenant", "")
         filters = {
-            k: request.query_params.get(k, "")
-            for k in ("carrier", "endpoint", "number", "status")
+            k: request.query_params.get(k, "") for k in ("carrier", "endpoint", "number", "status")
         }
         after = request.query_params.get("after", "0")
         rows = await views.journal_rows(
@@ -206,7 +209,9 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         q = request.query_params
         tenant, carrier, number = q.get("tenant", ""), q.get("carrier", ""), q.get("number", "")
         if carrier not in CARRIERS:
-            raise AdminError(404, "carrier", f"no carrier {carrier!r}", "pick a parcel from the list")
+            raise AdminError(
+                404, "carrier", f"no carrier {carrier!r}", "pick a parcel from the list"
+            )
         found = views.find(c, tenant, carrier, number)
         if found is None:
             raise AdminError(
@@ -223,7 +228,12 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
             request,
             "parcel.html",
             tenant=tenant,
-            p=views.parcel(found, now, created=c.sim.store.get_shipment(tenant, carrier, found.number) is not None, width=900),
+            p=views.parcel(
+                found,
+                now,
+                created=c.sim.store.get_shipment(tenant, carrier, found.number) is not None,
+                width=900,
+            ),
             clock=c.clock(tenant),
             now_answer=await preview(c.sim, carrier, tenant, found.number, now),
             next_answer=later,
@@ -244,11 +254,16 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
             return render(request, "denied.html", 401, reason="this server needs its token")
         origin = request.headers.get("origin")
         if origin is not None and origin not in _own_origins(request):
-            return render(request, "denied.html", 403, reason=f"a form from {origin} may not post here")
+            return render(
+                request, "denied.html", 403, reason=f"a form from {origin} may not post here"
+            )
         form = _form(await request.body())
         if not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
             return render(
-                request, "denied.html", 403, reason="the form's CSRF token is missing or stale; reload the page"
+                request,
+                "denied.html",
+                403,
+                reason="the form's CSRF token is missing or stale; reload the page",
             )
         action = request.path_params["action"]
         tenant = form.get("tenant", "")
@@ -257,7 +272,9 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
         except AdminError as exc:
             if action == "reset-all" or not tenant:
                 return render(request, "error.html", exc.status, error=exc)
-            return await tenant_page(request, errors={exc.field: exc.message + " — " + exc.fix}, form=form)
+            return await tenant_page(
+                request, errors={exc.field: exc.message + " — " + exc.fix}, form=form
+            )
         if isinstance(done, Response):
             return done
         return _back(request, tenant or None, **done)
@@ -276,7 +293,9 @@ def routes(control: Control, token: str | None = None) -> list[BaseRoute]:
     async def bare(request: Request) -> Response:
         return RedirectResponse(PREFIX + "/", 307)
 
-    return [Route(PREFIX, bare, methods=["GET"]), Mount(PREFIX, routes=out)]
+    # Pages with many pictures compress well (a 50-parcel page by about 10×).
+    zipped = GZipMiddleware(Router(routes=out), minimum_size=2048)
+    return [Route(PREFIX, bare, methods=["GET"]), Mount(PREFIX, app=zipped)]
 
 
 def _own_origins(request: Request) -> set[str]:
@@ -324,7 +343,9 @@ async def _perform(
             found = views.find(c, tenant, carrier, number) if carrier in CARRIERS else None
             upcoming = found.next_change(c.sim.clock.now(tenant)) if found else None
             if upcoming is None:
-                raise AdminError(409, "number", f"{number!r} has no event left", "its timeline is complete")
+                raise AdminError(
+                    409, "number", f"{number!r} has no event left", "its timeline is complete"
+                )
             c.set_clock(tenant, upcoming.isoformat())
         if form.get("back") == "parcel":
             target = f"{PREFIX}/parcel?" + urlencode(
@@ -342,4 +363,3 @@ async def _perform(
     else:
         raise AdminError(404, "action", f"no dashboard action {action!r}", "use the page's forms")
     return {}
-

@@ -86,61 +86,61 @@ def timeline_svg(
     # "now" stays in the picture even far before or after the parcel's life, at its edge.
     clamped = min(max(now, lo), hi)
 
-    def x(t: float) -> float:
-        return round(pad + (t - lo) / (hi - lo) * (width - 2 * pad), 1)
+    def x(t: float) -> int:
+        return round(pad + (t - lo) / (hi - lo) * (width - 2 * pad))
 
     band_y, band_h = 30, 12
+    mid = band_y + band_h // 2
+    # Colours come from the page's stylesheet (classes s-<status>), which keeps a page with
+    # many pictures small.
     parts = [
         f'<svg class="timeline" role="img" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f'<rect class="track" x="{pad}" y="{band_y}" width="{width - 2 * pad}" '
-        f'height="{band_h}" rx="3"/>',
+        f'height="{band_h}" rx="3"/>'
     ]
     ordered = sorted(marks, key=lambda m: m.at)
     for i, m in enumerate(ordered):
         end = ordered[i + 1].at if i + 1 < len(ordered) else hi
-        status = status_of(m.kind)
-        opacity = "1" if m.visible else "0.3"
+        state = "" if m.visible else " later"
         parts.append(
-            f'<rect class="band s-{status}" x="{x(m.at)}" y="{band_y}" '
-            f'width="{max(x(end) - x(m.at), 1.0)}" height="{band_h}" fill="{COLOURS[status]}" '
-            f'fill-opacity="{opacity}"><title>{escape(status)}</title></rect>'
+            f'<rect class="band s-{status_of(m.kind)}{state}" x="{x(m.at)}" y="{band_y}" '
+            f'width="{max(x(end) - x(m.at), 1)}" height="{band_h}"/>'
         )
     for m in ordered:
         cx = x(m.at)
         status = status_of(m.kind)
-        state = "seen" if m.visible else "coming"
         when = datetime.fromtimestamp(m.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
         label = escape(f"{m.label} — {when}" + ("" if m.visible else " (still to come)"))
-        fill = COLOURS[status] if m.visible else "#ffffff"
-        parts.append(
-            f'<circle class="event {state}" cx="{cx}" cy="{band_y + band_h / 2}" r="5" '
-            f'fill="{fill}" stroke="{COLOURS[status]}" stroke-width="2"><title>{label}</title>'
-            "</circle>"
-        )
         if m.kind in _EXCEPTIONAL:
-            parts.append(
-                f'<path class="exception-mark" d="M{cx - 5} {band_y - 4} L{cx + 5} {band_y - 4} '
-                f'L{cx} {band_y - 13} Z" fill="{COLOURS["exception"]}"><title>{label}</title>'
-                "</path>"
-            )
+            parts.append(f'<path class="exception-mark" d="M{cx - 5} {band_y - 4}h10l-5 -9z"/>')
+        parts.append(
+            f'<circle class="event {"seen" if m.visible else "coming"}" cx="{cx}" cy="{mid}" '
+            f'r="5" data-s="{status}"><title>{label}</title></circle>'
+        )
     nx = x(clamped)
     ahead = "" if lo <= now <= hi else (" (before)" if now < lo else " (after)")
     parts.append(
-        f'<line class="now" x1="{nx}" y1="10" x2="{nx}" y2="{height - 12}" stroke="#111" '
-        f'stroke-width="2" stroke-dasharray="4 3"/>'
+        f'<line class="now" x1="{nx}" y1="10" x2="{nx}" y2="{height - 12}"/>'
         f'<text class="now-label" x="{min(max(nx, 24), width - 24)}" y="9" '
         f'text-anchor="middle">now{ahead}</text>'
     )
     start = datetime.fromtimestamp(first, UTC).strftime("%b %d %H:%M")
     parts.append(
-        f'<text class="axis" x="{pad}" y="{height - 2}">{escape(start)}</text>'
-        f'<text class="axis" x="{width - pad}" y="{height - 2}" text-anchor="end">'
-        f"+{escape(format_duration_seconds(last - first))}</text>"
+        f'<text x="{pad}" y="{height - 2}">{escape(start)}</text>'
+        f'<text x="{width - pad}" y="{height - 2}" text-anchor="end">'
+        f"+{escape(format_duration_seconds(last - first))}</text></svg>"
     )
-    parts.append("</svg>")
     return "".join(parts)
+
+
+def stylesheet() -> str:
+    """The CSS rules that colour pictures and status pills by normalized status."""
+    rules = [
+        f".s-{s}{{fill:{c}}} circle[data-s={s}]{{stroke:{c}}} circle.seen[data-s={s}]{{fill:{c}}}"
+        for s, c in COLOURS.items()
+    ]
+    return "\n".join(rules)
 
 
 def format_duration_seconds(seconds: float) -> str:

@@ -8,6 +8,7 @@ handlers, so a preview neither fires a fault nor shows up in the tenant's traffi
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ class Preview:
 
     method: str
     url: str
+    """The path and query a client asks with (the credential left out)."""
     status: int
     content_type: str
     body: str
@@ -59,8 +61,10 @@ class _AtInstant:
 
 
 def _request(sim: Simulation, carrier: str, tenant: str, number: str, at: float) -> httpx.Request:
+    # USPS checks the token's scope; the others ignore it.
+    scope = "tracking" if carrier == "usps" else ""
     token, _ = sim.tokens.issue(
-        carrier=carrier, client_id=tenant, tenant=tenant, now=at, lifetime=3600, scope=""
+        carrier=carrier, client_id=tenant, tenant=tenant, now=at, lifetime=3600, scope=scope
     )
     bearer = {"authorization": f"Bearer {token}"}
     base = "http://carriersim.preview"
@@ -106,9 +110,7 @@ async def preview(sim: Simulation, carrier: str, tenant: str, number: str, at: f
     content_type = response.headers.get("content-type", "")
     text = response.text
     if "json" in content_type:
-        try:
+        with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(response.content), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
-    shown = request.url.copy_with(scheme="https", host=f"{carrier}.carriersim")
-    return Preview(request.method, str(shown), response.status_code, content_type, text)
+    path = request.url.raw_path.decode("ascii")
+    return Preview(request.method, path, response.status_code, content_type, text)

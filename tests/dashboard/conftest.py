@@ -46,26 +46,28 @@ def _need_browser() -> None:
 ServerFactory = Callable[..., str]
 
 
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start ``carriersim serve`` on a free port with its own copy of the bundled scenarios."""
-    procs: list[subprocess.Popen[bytes]] = []
-    logs: list[Any] = []
+class _ServerFactory:
+    """Starts ``carriersim serve`` on free ports, each with its own copy of the scenarios."""
 
-    def start(*extra: str) -> str:
-        library = tmp_path / "scenarios"
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Any] = []
+
+    def __call__(self, *extra: str) -> str:
+        library = self.root / "scenarios"
         if not library.exists():
             shutil.copytree(BUNDLED_SCENARIOS, library)
         port = _free_port()
-        log = (tmp_path / f"server-{port}.log").open("w+b")
-        logs.append(log)
+        log = (self.root / f"server-{port}.log").open("w+b")
+        self.logs.append(log)
         proc = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--port", str(port),
              "--scenarios", str(library), "--clock-start", "2026-03-02T15:00:00Z",
              "--log-level", "warning", *extra],
             stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
-        procs.append(proc)
+        self.procs.append(proc)
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
@@ -79,21 +81,29 @@ def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
                     pytest.fail("server did not listen within 30 s")
                 time.sleep(0.05)
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-    for log in logs:
-        log.close()
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        for log in self.logs:
+            log.close()
 
 
 @pytest.fixture
-def browser(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Headless Chromium; the final page's screenshot is saved in the test's tmp_path."""
+def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start a server with options of the test's own (its scenarios under tmp_path)."""
+    factory = _ServerFactory(tmp_path)
+    yield factory
+    factory.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the session (starting one costs seconds)."""
     _need_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -105,11 +115,28 @@ def browser(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        shot = tmp_path / f"{request.node.name}.png"
-        try:
-            driver.save_screenshot(str(shot))
-        finally:
-            driver.quit()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The browser, with no cookies left from another test; the final page's screenshot is
+    saved in the test's tmp_path."""
+    chromium.delete_all_cookies()
+    yield chromium
+    chromium.save_screenshot(str(tmp_path / f"{request.node.name}.png"))
+
+
+@pytest.fixture
+def tenant(request: pytest.FixtureRequest) -> str:
+    """A tenant of its own for each test, so tests can share one server."""
+    return "qa-" + request.node.name.removeprefix("test_")[:40].replace("_", "-")
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server for the tests of a module that need no option of their own."""
+    factory = _ServerFactory(tmp_path_factory.mktemp("shared"))
+    yield factory()
+    factory.stop()

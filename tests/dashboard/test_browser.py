@@ -13,7 +13,6 @@ import pytest
 
 from simulator.probe import ask
 
-TENANT = "qa-dash"
 WAIT = 15.0
 
 
@@ -62,18 +61,18 @@ def submit(driver: Any, button: Any) -> None:
     )
 
 
-def track(base: str, carrier: str, number: str) -> httpx.Response:
+def track(base: str, tenant: str, carrier: str, number: str) -> httpx.Response:
     import asyncio
 
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-            return await ask(http, carrier, number, TENANT)
+            return await ask(http, carrier, number, tenant)
 
     return asyncio.run(go())
 
 
-def open_tenant(driver: Any, base: str) -> None:
-    driver.get(f"{base}/__admin/ui/tenant?tenant={TENANT}")
+def open_tenant(driver: Any, base: str, tenant: str) -> None:
+    driver.get(f"{base}/__admin/ui/tenant?tenant={tenant}")
     wait_for(lambda: css(driver, "h1").text.startswith("Tenant"), "the tenant page")
 
 
@@ -85,22 +84,26 @@ def create(driver: Any, carrier: str, scenario: str) -> str:
     return str(row.get_attribute("data-number"))
 
 
-def test_overview_lists_a_tenant_and_opens_its_page(start_server: Any, browser: Any) -> None:
-    base = start_server()
-    assert track(base, "ups", "1ZY1PMRS0113639240").status_code == 200
+def test_overview_lists_a_tenant_and_opens_its_page(
+    shared_server: str, browser: Any, tenant: str
+) -> None:
+    base = shared_server
+    assert track(base, tenant, "ups", "1ZY1PMRS0113639240").status_code == 200
     browser.get(f"{base}/__admin/ui")
-    link = wait_for(lambda: css(browser, "#tenants a"), "the tenants table")
-    assert link.text == TENANT
-    link.click()
-    wait_for(lambda: TENANT in css(browser, "h1").text, "the tenant page")
+    links = wait_for(lambda: all_css(browser, "#tenants a"), "the tenants table")
+    [link] = [a for a in links if a.text == tenant]
+    submit(browser, link)
+    wait_for(lambda: tenant in css(browser, "h1").text, "the tenant page")
     # The number it tracked is listed with its status and a timeline picture.
     row = css(browser, '#parcels tr[data-number="1ZY1PMRS0113639240"]')
     assert row.find_element("css selector", "svg.timeline")
 
 
-def test_create_a_shipment_then_advance_to_its_next_event(start_server: Any, browser: Any) -> None:
-    base = start_server()
-    open_tenant(browser, base)
+def test_create_a_shipment_then_advance_to_its_next_event(
+    shared_server: str, browser: Any, tenant: str
+) -> None:
+    base = shared_server
+    open_tenant(browser, base, tenant)
     submit(browser, css(browser, ".forms form[action$='/do/freeze'] button"))
     assert "frozen" in css(browser, ".clock").text
     number = create(browser, "fedex", "delivered-on-time")
@@ -120,32 +123,32 @@ def test_create_a_shipment_then_advance_to_its_next_event(start_server: Any, bro
     assert row.get_attribute("data-status") == "delivered"
     assert "delivered" in row.find_element("css selector", ".pill").text
     # And the tracking API says so too.
-    body = track(base, "fedex", number).json()
+    body = track(base, tenant, "fedex", number).json()
     assert "Delivered" in str(body)
 
 
 def test_parcel_page_shows_the_bytes_the_api_sends_now_and_next(
-    start_server: Any, browser: Any
+    shared_server: str, browser: Any, tenant: str
 ) -> None:
-    base = start_server()
-    open_tenant(browser, base)
+    base = shared_server
+    open_tenant(browser, base, tenant)
     number = create(browser, "ups", "delivered-on-time")
     css(browser, f'#parcels tr[data-number="{number}"] a').click()
     now = wait_for(lambda: css(browser, "#answer-now").text, "the answer now")
     later = css(browser, "#answer-next").text
     assert number in now and number in later
-    api = track(base, "ups", number).json()
+    api = track(base, tenant, "ups", number).json()
     assert api["trackResponse"]["shipment"][0]["package"][0]["trackingNumber"] == number
     assert now != later  # the next event changes what UPS answers
 
 
 def test_a_tracking_request_appears_in_the_live_journal_without_reloading(
-    start_server: Any, browser: Any
+    shared_server: str, browser: Any, tenant: str
 ) -> None:
-    base = start_server()
-    open_tenant(browser, base)
+    base = shared_server
+    open_tenant(browser, base, tenant)
     browser.execute_script("window.__sameDocument = 'yes';")
-    assert track(base, "usps", "9335772258433521815278").status_code == 200
+    assert track(base, tenant, "usps", "9335772258433521815278").status_code == 200
     wait_for(
         lambda: any("9335772258433521815278" in r.text for r in all_css(browser, "#journal tr")),
         "the USPS request in the live journal",
@@ -153,22 +156,26 @@ def test_a_tracking_request_appears_in_the_live_journal_without_reloading(
     assert browser.execute_script("return window.__sameDocument;") == "yes"
 
 
-def test_an_unmatched_request_is_shown_with_its_hint(start_server: Any, browser: Any) -> None:
-    base = start_server()
+def test_an_unmatched_request_is_shown_with_its_hint(
+    shared_server: str, browser: Any, tenant: str
+) -> None:
+    base = shared_server
     # UPS's token path under /api is the classic trap: no such endpoint.
     httpx.post(
         f"{base}/api/security/v1/oauth/token",
-        auth=(TENANT, "secret"),
+        auth=(tenant, "secret"),
         data={"grant_type": "client_credentials"},
     )
-    open_tenant(browser, base)
+    open_tenant(browser, base, tenant)
     hints = wait_for(lambda: all_css(browser, "#unmatched .hint"), "a near-miss hint")
     assert any("/security/v1/oauth/token" in h.text for h in hints)
 
 
-def test_a_form_error_is_shown_next_to_its_field(start_server: Any, browser: Any) -> None:
-    base = start_server()
-    open_tenant(browser, base)
+def test_a_form_error_is_shown_next_to_its_field(
+    shared_server: str, browser: Any, tenant: str
+) -> None:
+    base = shared_server
+    open_tenant(browser, base, tenant)
     field = css(browser, "#by")
     field.clear()
     field.send_keys("soon")
@@ -179,7 +186,7 @@ def test_a_form_error_is_shown_next_to_its_field(start_server: Any, browser: Any
 
 
 def test_a_broken_scenario_under_reload_is_shown_while_tracking_goes_on(
-    start_server: Any, browser: Any, tmp_path: Path
+    start_server: Any, browser: Any, tenant: str, tmp_path: Path
 ) -> None:
     base = start_server("--reload")
     target = tmp_path / "scenarios" / "delivered-on-time.yaml"
@@ -191,7 +198,7 @@ def test_a_broken_scenario_under_reload_is_shown_while_tracking_goes_on(
         timeout=30,
     )
     assert re.search(r"delivered-on-time\.yaml:\d+", error.text), error.text
-    assert track(base, "ups", "1ZY1PMRS0113639240").status_code == 200
+    assert track(base, tenant, "ups", "1ZY1PMRS0113639240").status_code == 200
 
 
 def test_a_token_protected_server_refuses_the_page_without_its_token(
