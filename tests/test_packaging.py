@@ -39,6 +39,10 @@ def test_the_built_wheel_carries_the_library_and_serves_it(tmp_path: Path) -> No
         if rel.suffix in (".yaml", ".json"):
             assert f"simulator/scenarios/{rel.as_posix()}" in names, rel
     assert "simulator/admin_openapi.json" in names
+    # The dashboard's pages and assets, or /__admin/ui would fail in an installed copy.
+    dashboard = Path(__file__).parents[1] / "simulator" / "dashboard"
+    for asset in [*dashboard.glob("templates/*.html"), *dashboard.glob("static/*")]:
+        assert f"simulator/dashboard/{asset.relative_to(dashboard).as_posix()}" in names, asset
     assert "client/cli.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
