@@ -8,7 +8,8 @@ read the answers as if they were its own. :class:`AdminGuard` checks every reque
 is routed:
 
 1. With ``--admin-token``, the request must carry ``Authorization: Bearer <token>`` (a
-   ``GET /__admin/health`` without it is let through for liveness only); without one, its
+   ``GET /__admin/health`` without it is let through for liveness only, and the dashboard
+   under ``/__admin/ui`` checks the token itself, from a cookie); without one, its
    ``Host`` must be a loopback name (``localhost``, ``*.localhost``, ``127.x.x.x``,
    ``[::1]``) or one given with ``--admin-host`` (DNS rebinding sends the attacker's own
    name).
@@ -43,6 +44,9 @@ from starlette.types import Receive, Scope
 from simulator import inputs
 from simulator.admin import ANONYMOUS, HEALTH
 from simulator.control import AdminError
+
+DASHBOARD = "/__admin/ui"
+"""Where the dashboard is mounted: its pages authenticate a browser by cookie."""
 
 CSRF_FIELD = "csrf_token"
 """Form field that carries the CSRF token in a form post."""
@@ -129,6 +133,11 @@ class AdminGuard:
                 return None
             if scope["method"] in ("GET", "HEAD") and scope["path"] == HEALTH:
                 scope[ANONYMOUS] = True  # liveness only (see simulator.admin)
+                return None
+            if scope["path"] == DASHBOARD or scope["path"].startswith(DASHBOARD + "/"):
+                # A browser sends no bearer token: the dashboard checks the token itself,
+                # from its same-site, HTTP-only cookie (see simulator.dashboard). The Origin
+                # and CSRF rules below still apply to its form posts.
                 return None
             return AdminError(
                 401,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from simulator.control import Control
+from simulator.control import AdminError, Control
 from simulator.dashboard.picture import Mark, status_of, timeline_svg
 from simulator.durations import format_duration
 from simulator.scenario import Scenario
@@ -198,3 +198,18 @@ def scenario_picture(control: Control, scenario: Scenario, width: int = 520) -> 
         for e in scenario.events
     ]
     return timeline_svg(marks, now, width=width, title=scenario.name)
+
+
+def pushes(control: Control, tenant: str) -> list[dict[str, Any]]:
+    """The tenant's push subscriptions, each with its latest delivery attempts (newest first)."""
+    try:
+        subs = control.push.subscriptions(tenant)
+        attempts = control.push.deliveries(tenant, limit=1000)
+    except AdminError:  # no dispatcher: an app built without create_app's push loop
+        return []
+    out = []
+    for sub in subs:
+        mine = [a for a in attempts if a["subscription"] == sub["id"]]
+        mine.reverse()
+        out.append({**sub, "attempts": mine[:30], "attempt_count": len(mine)})
+    return out

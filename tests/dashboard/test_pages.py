@@ -21,7 +21,7 @@ UI = "/__admin/ui"
 def _csrf(c: TestClient, tenant: str) -> str:
     page = c.get(f"{UI}/tenant", params={"tenant": tenant})
     assert page.status_code == 200
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found
     return found.group(1)
 
@@ -75,12 +75,14 @@ def test_a_form_post_without_the_csrf_token_is_refused(make_sim: SimFactory) -> 
     csrf = _csrf(c, "x")
     foreign = c.post(
         f"{UI}/do/freeze",
-        data={"tenant": "x", "csrf": csrf},
+        data={"tenant": "x", "csrf_token": csrf},
         headers={"Origin": "http://evil.example"},
     )
     assert foreign.status_code == 403
     assert c.get("/__admin/clock", params={"tenant": "x"}).json()["frozen"] is False
-    done = c.post(f"{UI}/do/freeze", data={"tenant": "x", "csrf": csrf}, follow_redirects=False)
+    done = c.post(
+        f"{UI}/do/freeze", data={"tenant": "x", "csrf_token": csrf}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert c.get("/__admin/clock", params={"tenant": "x"}).json()["frozen"] is True
 
@@ -90,7 +92,7 @@ def test_an_admin_error_is_shown_next_to_the_field_that_caused_it(make_sim: SimF
     csrf = _csrf(c, "e")
     page = c.post(
         f"{UI}/do/add-fault",
-        data={"tenant": "e", "csrf": csrf, "kind": "http_error", "params": "status: 999"},
+        data={"tenant": "e", "csrf_token": csrf, "kind": "http_error", "params": "status: 999"},
     )
     assert page.status_code == 400
     assert re.search(r'id="err-status">[^<]*400, 401', page.text)
@@ -105,7 +107,7 @@ def test_the_fault_form_adds_a_fault_for_the_tenant_only(make_sim: SimFactory) -
     c.post(
         f"{UI}/do/add-fault",
         data={
-            "tenant": "f", "csrf": csrf, "kind": "http_error", "params": "status: 503",
+            "tenant": "f", "csrf_token": csrf, "kind": "http_error", "params": "status: 503",
             "carrier": "ups", "endpoint": "track", "lifetime": "first", "lifetime_value": "2",
         },
     )  # fmt: skip
@@ -125,7 +127,10 @@ def test_next_event_moves_a_default_mix_parcel_too(make_sim: SimFactory) -> None
     upcoming = shipment.next_change(sim.clock.now("m"))
     assert upcoming is not None
     csrf = _csrf(c, "m")
-    c.post(f"{UI}/do/next", data={"tenant": "m", "csrf": csrf, "carrier": "ups", "number": number})
+    c.post(
+        f"{UI}/do/next",
+        data={"tenant": "m", "csrf_token": csrf, "carrier": "ups", "number": number},
+    )
     assert sim.clock.now("m") == upcoming.timestamp()
 
 
@@ -139,7 +144,15 @@ def test_a_token_protected_dashboard_needs_the_token(make_sim: SimFactory) -> No
     assert c.get(f"{UI}/").status_code == 200  # the cookie
     c.cookies.clear()
     assert c.get(f"{UI}/", headers={"Authorization": "Bearer t0ken"}).status_code == 200
-    assert c.post(f"{UI}/do/reset", data={"tenant": "x"}).status_code == 401
+    # A form post with the page's CSRF token but without the token's cookie is refused too.
+    page = c.get(f"{UI}/tenant", params={"tenant": "x"}, headers={"Authorization": "Bearer t0ken"})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    c.post("/__admin/clock/freeze?tenant=x", json={}, headers={"Authorization": "Bearer t0ken"})
+    refused = c.post(f"{UI}/do/reset", data={"tenant": "x", "csrf_token": csrf.group(1)})
+    assert refused.status_code == 401
+    clock = c.get("/__admin/clock?tenant=x", headers={"Authorization": "Bearer t0ken"}).json()
+    assert clock["frozen"] is True  # the reset did not happen
 
 
 def test_a_tenant_with_fifty_parcels_lists_each_with_its_picture(make_sim: SimFactory) -> None:
