@@ -29,8 +29,11 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+# Two processes (pytest-xdist): the suite starts real servers, browsers and Redis, and
+# waits on sockets as much as it computes; PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 unit: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck unit
 

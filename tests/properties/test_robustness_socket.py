@@ -48,8 +48,10 @@ from tests.properties.harness import (
 TENANT = "beta"
 DEADLINE = 1.0
 """Seconds one call may take, waits included: short, since hangs really hang."""
-SLACK = 0.5
-"""Seconds past the deadline a call may end: closing connections, thread scheduling."""
+SLACK = 1.0
+"""Seconds past the deadline a call may end: closing connections, thread scheduling (on a
+loaded 2-core machine running the suite in two processes, half a second was seen to be
+too little; a client that ignores its deadline overruns by far more)."""
 TIMEOUT = httpx.Timeout(connect=0.5, read=0.3, write=0.5, pool=0.5)
 
 
