@@ -25,7 +25,7 @@ from starlette.requests import Request
 from simulator import __version__, numbers
 from simulator.durations import DurationError, format_duration, parse_duration
 from simulator.engine import Simulation
-from simulator.faults import Fault
+from simulator.faults import FAULT_KINDS, Fault
 from simulator.inputs import MAX_NAME, InputError, echo
 from simulator.journal import Entry, loads_json, select
 from simulator.loader import ScenarioError, load_paths
@@ -847,7 +847,7 @@ class Control:
             sim.journal.clear(keep=lambda e: e.tenant != tenant)
 
 
-_KINDS = "latency, http_error, rate_limit, outage, connection, body, lie, quirk, push"
+_KINDS = ", ".join(FAULT_KINDS)
 _FASTEST = 1_000_000.0
 """The fastest a clock may run: a million times real time (11.6 days a second)."""
 

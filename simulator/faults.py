@@ -294,6 +294,11 @@ FaultKind = Annotated[
     Field(discriminator="kind"),
 ]
 
+FAULT_KINDS: tuple[str, ...] = tuple(
+    get_args(model.model_fields["kind"].annotation)[0] for model in get_args(get_args(FaultKind)[0])
+)
+"""Every fault ``kind``, in the order of :data:`FaultKind` (forms and error messages)."""
+
 
 class Fault(Frozen):
     """One fault: what goes wrong, for which requests, and when."""

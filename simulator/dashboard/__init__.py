@@ -32,6 +32,7 @@ from simulator.control import AdminError, Control
 from simulator.dashboard import views
 from simulator.dashboard.picture import COLOURS, stylesheet
 from simulator.dashboard.preview import preview
+from simulator.faults import FAULT_KINDS
 from simulator.guard import CSRF_FIELD
 
 PREFIX = "/__admin/ui"
@@ -39,16 +40,6 @@ COOKIE = "carriersim_admin"
 """The cookie that carries the admin token for a browser (``--admin-token`` servers)."""
 
 _HERE = Path(__file__).parent
-FAULT_KINDS = (
-    "http_error",
-    "rate_limit",
-    "latency",
-    "outage",
-    "connection",
-    "body",
-    "lie",
-    "quirk",
-)
 
 Page = Callable[[Request], Awaitable[Response]]
 
