@@ -33,7 +33,7 @@ from simulator.loader import (
     looks_like_fault_plan,
 )
 from simulator.scenario import Scenario, scenario_json_schema
-from simulator.settings import BUNDLED_SCENARIOS, SETTINGS_ENV, Settings, settings_to_env
+from simulator.settings import BUNDLED_SCENARIOS, Settings
 
 
 def _instant(text: str) -> datetime:
@@ -140,7 +140,8 @@ def _parser(more: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="server processes sharing the port (default: 1)",
+        help="server processes sharing the port (default: 1); more than one needs a shared "
+        "store, which carriersim does not have yet, so N > 1 is refused",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request line (slower)")
     serve.add_argument(
@@ -278,6 +279,15 @@ def _plugin_commands() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=COMMANDS_GROUP)}
 
 
+_DIVERGENT_WORKERS = (
+    "carriersim: --workers {n} refused: each worker process keeps its own tenants, clocks, "
+    "created shipments, fault counters and journal, so {n} workers would serve {n} different "
+    "worlds and answers would depend on which worker a request reaches. A shared store "
+    "(--store) is not available yet; serve with one worker (drop --workers), or run "
+    "separate servers on separate ports."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -358,7 +368,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from simulator.app import build
     from simulator.mailer import parse_address
-    from simulator.server import PROTOCOL, config
+    from simulator.server import config
 
     library = _library(args)
     missing = _missing(args.faults)
@@ -395,6 +405,9 @@ def _serve(args: argparse.Namespace) -> int:
         push_strict_targets=args.push_strict_targets,
         secret=os.environ.get("CARRIERSIM_SECRET") or base64.b64encode(os.urandom(18)).decode(),
     )
+    if args.workers > 1:
+        print(_DIVERGENT_WORKERS.format(n=args.workers), file=sys.stderr)
+        return 2
     try:
         app = build(settings)
     except ScenarioError as exc:
@@ -417,45 +430,28 @@ def _serve(args: argparse.Namespace) -> int:
     # per-request garbage collections only walk per-request objects.
     gc.collect()
     gc.freeze()
-    if args.workers > 1 and args.reload:
-        print("--reload works with one worker; drop --workers or --reload", file=sys.stderr)
-        return 2
-    if args.workers > 1:
-        os.environ[SETTINGS_ENV] = settings_to_env(settings)
-        uvicorn.run(
-            "simulator.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            access_log=args.access_log,
-            http=PROTOCOL,
-            **ssl,
-        )
-    else:
-        stop_watching = None
-        if args.reload:
-            from simulator import reload
+    stop_watching = None
+    if args.reload:
+        from simulator import reload
 
-            def report(message: str) -> None:
-                print(f"carriersim: {message}", file=sys.stderr, flush=True)
+        def report(message: str) -> None:
+            print(f"carriersim: {message}", file=sys.stderr, flush=True)
 
-            stop_watching = reload.start(app.state.control, settings.scenario_paths, report)
-        try:
-            uvicorn.Server(
-                config(
-                    app,
-                    args.host,
-                    args.port,
-                    log_level=args.log_level,
-                    access_log=args.access_log,
-                    **ssl,
-                )
-            ).run()
-        finally:
-            if stop_watching is not None:
-                stop_watching()
+        stop_watching = reload.start(app.state.control, settings.scenario_paths, report)
+    try:
+        uvicorn.Server(
+            config(
+                app,
+                args.host,
+                args.port,
+                log_level=args.log_level,
+                access_log=args.access_log,
+                **ssl,
+            )
+        ).run()
+    finally:
+        if stop_watching is not None:
+            stop_watching()
     return 0
 
 

@@ -114,6 +114,23 @@ def test_workers_has_help_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--workers N server processes sharing the port" in out
 
 
+def test_serve_refuses_several_workers_without_a_shared_store(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Each worker would keep its own tenants: refused before anything is loaded or bound.
+    assert main(["serve", "--workers", "2", "--port", "1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--workers 2 refused" in err
+    assert "2 workers would serve 2 different worlds" in err
+    assert "--store" in err
+    assert "drop --workers" in err
+
+
+def test_serve_refuses_several_workers_even_with_reload(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--workers", "3", "--reload", "--port", "1"]) == 2
+    assert "--workers 3 refused" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", [["schema"], ["schema", "--faults"], ["numbers", "ups"]])
 def test_a_reader_that_stops_early_ends_the_output_quietly(command: list[str]) -> None:
     # `carriersim schema | head`: the reader is gone before the output is written.
