@@ -25,6 +25,7 @@ from simulator.carriers.common import (
     tenant_mismatch,
 )
 from simulator.carriers.ups.codes import NAME
+from simulator.carriers.ups.fast import render_bytes
 from simulator.carriers.ups.faults import faulty_body
 from simulator.carriers.ups.render import Options, not_found_body, render, render_shipment
 from simulator.engine import Simulation
@@ -386,7 +387,14 @@ def routes(sim: Simulation) -> list[Route]:
                 )
             )
         key = (found.key, count, options)
-        body = sim.rendered(key, lambda: dumps(render(found, count, options)))
+        if options is _NO_OPTIONS:
+            # The cold path: a byte template per variant and count (see ups.fast).
+            body = sim.rendered(
+                key,
+                lambda: render_bytes(found, count) or dumps(render(found, count, options)),
+            )
+        else:
+            body = sim.rendered(key, lambda: dumps(render(found, count, options)))
         since, until = found.window(count)
         # This answer holds for this credential and URL while the tenant's clock stays in
         # [since, until) and the token is valid: the fault wrapper may replay it.
