@@ -170,6 +170,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--numbers", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cold-numbers", type=int, default=300_000,
+                        help="distinct numbers of the cold workload (0: skip it)")  # fmt: skip
     parser.add_argument("--memory-numbers", type=int, default=1_000_000)
     parser.add_argument("--tool", choices=("wrk", "python"),
                         default="wrk" if shutil.which("wrk") else "python")  # fmt: skip
@@ -211,6 +213,12 @@ def main() -> int:
                 load(args.tool, sim_port, nums, token, 3, args.connections, count_cap, tmp)
                 load(args.tool, bare_port, nums, token, 2, args.connections, count_cap, tmp)
                 rows: dict[str, list[dict[str, float]]] = {"bare": [], "carriersim": []}
+                cold_rows: dict[str, list[dict[str, float]]] = {"bare": [], "carriersim": []}
+                # Cold: numbers never asked before (a fresh slice each round), so neither
+                # the replay memo nor the render cache can answer them.
+                cold = generate(args.cold_numbers, seed=3) if args.cold_numbers else []
+                random.Random(4).shuffle(cold)
+                cold_slice = len(cold) // max(1, args.rounds)
                 # Rounds alternate the two servers, so a slow spell of a shared machine
                 # hits both; each round's ratio is printed, then the best of each side.
                 for i in range(args.rounds):
@@ -220,6 +228,19 @@ def main() -> int:
                              args.connections, count_cap, tmp, sim.pid)  # fmt: skip
                     rows["bare"].append(b)
                     rows["carriersim"].append(c)
+                    if cold:
+                        part = cold[i * cold_slice : (i + 1) * cold_slice]
+                        cb = load(args.tool, bare_port, part, token, args.seconds,
+                                  args.connections, count_cap, tmp, bare.pid)  # fmt: skip
+                        cc = load(args.tool, sim_port, part, token, args.seconds,
+                                  args.connections, count_cap, tmp, sim.pid)  # fmt: skip
+                        cold_rows["bare"].append(cb)
+                        cold_rows["carriersim"].append(cc)
+                        print(f"round {i + 1} cold: bare {cb['rps']:.0f} req/s, carriersim "
+                              f"{cc['rps']:.0f} req/s, ratio {cc['rps'] / cb['rps']:.3f}, "
+                              f"p99 {cb['p99']:.1f} / {cc['p99']:.1f} ms, server CPU "
+                              f"{cb.get('cpu_us', 0):.0f} / {cc.get('cpu_us', 0):.0f} us/req",
+                              flush=True)  # fmt: skip
                     print(
                         f"round {i + 1}: bare {b['rps']:.0f} req/s, carriersim "
                         f"{c['rps']:.0f} req/s, ratio {c['rps'] / b['rps']:.3f}",
@@ -244,6 +265,17 @@ def main() -> int:
                 f"ratio carriersim/bare throughput: {ratio:.3f} best rounds, {median:.3f} "
                 f"median round (goal >= 0.9); CPU per request bare/carriersim {cpu_ratio:.3f}"
             )
+            if cold_rows["bare"]:
+                cbest = {k: max(v, key=lambda r: r["rps"]) for k, v in cold_rows.items()}
+                ccpu = {k: min(r.get("cpu_us", math.inf) for r in v) for k, v in cold_rows.items()}
+                print(
+                    f"cold (every request a new number): best rounds bare "
+                    f"{cbest['bare']['rps']:.0f} req/s, carriersim {cbest['carriersim']['rps']:.0f}"
+                    f" req/s, ratio {cbest['carriersim']['rps'] / cbest['bare']['rps']:.3f} "
+                    f"(goal >= 0.8); p99 {cbest['bare']['p99']:.1f} / "
+                    f"{cbest['carriersim']['p99']:.1f} ms (goal <= 2x); server CPU us/req "
+                    f"{ccpu['bare']:.0f} / {ccpu['carriersim']:.0f}"
+                )
             print(json.dumps({"ratio": round(ratio, 3), "median_round_ratio": round(median, 3),
                               "cpu_ratio": round(cpu_ratio, 3), **best}))  # fmt: skip
         finally:

@@ -123,7 +123,9 @@ def _template(shipment: Shipment, count: int) -> tuple[tuple[bytes, ...], tuple[
     dates, time = ref._delivery(shipment, visible, visible[latest])
     # Replace the delivery instants by holes, deciding as _delivery does.
     rtz = shipment.recipient.place.tz
-    delivered = next((i for i in reversed(range(count)) if visible[i].kind is EventKind.delivered), None)
+    delivered = next(
+        (i for i in reversed(range(count)) if visible[i].kind is EventKind.delivered), None
+    )
     if delivered is not None:
         k, tz = int(offsets[delivered]), visible[delivered].place.tz
         dates = [{"type": "DEL", "date": hole("d", k, tz)}]
@@ -211,4 +213,3 @@ def render_bytes(shipment: Shipment, count: int) -> bytes | None:
             append(_fmt(fill[0], s0 + fill[1], fill[2]).encode())
         append(chunk)
     return b"".join(out)
-
