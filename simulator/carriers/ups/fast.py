@@ -30,7 +30,8 @@ _LIMIT = 8192
 # A template: literal chunks between holes, and what fills each hole.
 #   ("n",)            the tracking number
 #   (what, k, tz)     instant k (seconds from t0; tz None for UTC) formatted as ``what``
-_Templates = dict[tuple[object, ...], tuple[tuple[bytes, ...], tuple[tuple[Any, ...], ...]] | None]
+_Template = tuple[tuple[bytes, ...], tuple[Any, ...]] | None
+_Templates = dict[tuple[int, int], tuple[Any, _Template]]
 _templates: _Templates = {}
 _days: dict[int, str] = {}
 _offsets: dict[tuple[str, int], int] = {}
@@ -192,14 +193,16 @@ def render_bytes(shipment: Shipment, count: int) -> bytes | None:
     if not number.isascii():
         return None
     variant = shipment.variant
-    key = (variant.scenario.name, variant.index, variant.generation, count)
-    try:
-        template = _templates[key]
-    except KeyError:
-        template = _template(shipment, count)
+    # Keyed by the variant object itself (two simulations may share a scenario's name and
+    # index with different data); the entry keeps the variant, so its id is not reused.
+    key = (id(variant), count)
+    kept = _templates.get(key)
+    if kept is None or kept[0] is not variant:
+        kept = (variant, _template(shipment, count))
         if len(_templates) >= _LIMIT:
             _templates.clear()
-        _templates[key] = template
+        _templates[key] = kept
+    template = kept[1]
     if template is None:
         return None
     chunks, order = template
