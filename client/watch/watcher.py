@@ -28,6 +28,7 @@ from client.carriers import ADAPTERS
 from client.detect import check_syntax, detect
 from client.errors import NotFound, RateLimited, TrackingError
 from client.model import Carrier, Status, TrackingResult
+from client.push.model import PushDelivery
 from client.watch.changes import Change, ParcelState, apply_result, check_stall
 from client.watch.notify import Notifier, Outbox, first_of_kind
 from client.watch.store import Order, OutboxItem, Parcel, Store
@@ -261,6 +262,19 @@ class Watcher:
             parcel, changes, items = self._apply(parcel, result, source, self.clock.now())
             self.store.save(db, parcel, changes, items)
         self._announce(changes)
+        return changes
+
+    def feed_delivery(self, delivery: PushDelivery) -> list[Change]:
+        """Feed every update of a verified push delivery (from :class:`~client.push.
+        PushReceiver` or :class:`~client.push.PushApp`) for a watched number; updates for
+        numbers not watched are skipped. A resent, reordered or stale push is absorbed by
+        the same fold as a poll's answer, so pushes and polls may be mixed freely."""
+        changes: list[Change] = []
+        for update in delivery.updates:
+            try:
+                changes += self.feed(update.number, update.result, source="push")
+            except NotWatched:
+                continue
         return changes
 
     def _apply(
