@@ -500,6 +500,21 @@ def test_wrong_offsets_v3r2(usps_sim: tuple[Simulation, TestClient]) -> None:
     assert faulted == clean
 
 
+@pytest.mark.parametrize("get", [_detail, _batch_item], ids=["3.0", "3.2"])
+def test_missing_offsets_leave_nothing_for_wrong_offsets(
+    usps_sim: tuple[Simulation, TestClient], get: Any
+) -> None:
+    # Both quirks on one number: the answer is missing_offsets' alone. 3.2 once printed the
+    # wrong offset back onto the stripped eventTimestamp, an instant with nothing to
+    # correct it by.
+    sim, client = usps_sim
+    _fault(sim, "quirk", "missing_offsets")
+    stripped = get(client, A)
+    assert all("GMTOffset" not in e for e in _events(stripped))
+    _fault(sim, "quirk", "wrong_offsets")
+    assert get(client, A) == stripped
+
+
 def test_unknown_codes_and_empty_events_v3r2(usps_sim: tuple[Simulation, TestClient]) -> None:
     clean, faulted = _observe(*usps_sim, "quirk", "unknown_codes", _batch_item)
     assert _events(faulted)[0]["eventCode"] not in DOCUMENTED_CODES

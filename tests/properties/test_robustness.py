@@ -5,15 +5,18 @@ In-process (ASGI transport): HTTP errors, rate limits, outages, broken bodies, l
 quirks and latency. Connection faults need a socket: see ``test_robustness_socket.py``.
 What "right" means under each data fault is spelled out in ``tests/properties/faulted.py``.
 
-Three tests: random plans (faults aimed at the client mixed with faults for others) on one
-number; each data fault alone, certainly firing, where the result must also *show* it (the
-repair or the anomaly); and plans aimed at some numbers of a ``track_many`` call.
+Three properties: random plans (faults aimed at the client mixed with faults for others) on
+one number; each data fault alone, certainly firing, where the result must also *show* it (the
+repair or the anomaly); and plans aimed at some numbers of a ``track_many`` call. Plus a
+pinned combination the random plans rarely draw (both offset quirks in a batch).
 """
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -24,9 +27,10 @@ from client import RetryPolicy
 from client.carriers import ADAPTERS
 from client.errors import MalformedResponse, NotFound
 from client.model import Anomaly, Carrier, Status, TrackingResult
+from simulator import numbers
 from simulator.app import create_app
 from simulator.faults import Fault
-from simulator.scenario import CARRIERS
+from simulator.scenario import CARRIERS, EventKind, Scenario
 from simulator.strategies import (
     DATA_FAULTS,
     IN_PROCESS_FAULTS,
@@ -227,3 +231,58 @@ def test_track_many_under_faults_keeps_every_number(carrier: str, data: st.DataO
         if found:
             problems += [f"  exposure: {exp}", describe(outcome)]  # type: ignore[arg-type]
     assert not problems, "\n".join(problems)
+
+
+OFFSET_QUIRKS = ("missing_offsets", "wrong_offsets")
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_offset_quirks_together_in_a_batch(carrier: str) -> None:
+    """Both offset quirks on one number of a ``track_many`` call: the combination the
+    random plans above draw rarely (USPS 3.2 once printed the wrong offset back onto the
+    times missing_offsets had stripped, with no GMT instant left to correct it)."""
+    base = Scenario(
+        name="offsets",
+        service="ground",
+        route={"origin": "US", "destination": "US", "hubs": 2},
+        start=timedelta(days=-3),
+        events=[
+            {"at": timedelta(hours=h), "kind": k}
+            for h, k in (
+                (0, EventKind.label_created),
+                (5, EventKind.picked_up),
+                (20, EventKind.arrived_at_facility),
+                (30, EventKind.departed_facility),
+            )
+        ],
+    )
+    rng = random.Random(f"offsets-{carrier}")
+    first, second = numbers.generate(carrier, rng), numbers.generate(carrier, rng)
+    plan = [
+        Fault.model_validate({"kind": "quirk", "mode": m, "match": {"number": first}})
+        for m in OFFSET_QUIRKS
+    ]
+    sim = simulation(
+        [
+            playing(base, carrier, first),
+            playing(base.model_copy(update={"name": "offsets-2"}), carrier, second),
+        ],
+        faults=plan,
+    )
+    shipment = shipment_of(sim, carrier, first)
+    now = freeze(sim, shipment, timedelta(hours=40), TENANT)
+    transport = httpx.ASGITransport(app=create_app(sim))
+
+    async def main() -> list[object]:
+        async with client(transport=transport, tenant=TENANT) as tracker:
+            return list(await tracker.track_many([(first, carrier), (second, carrier)]))
+
+    outcome, _ = run(main)
+    assert isinstance(outcome, TrackingResult), describe(outcome)  # type: ignore[arg-type]
+    batched = ADAPTERS[Carrier(carrier)].batch_size > 1
+    exp = exposure(plan, carrier, first, TENANT, now - EPOCH.timestamp(), [second])
+    assert exp.modes == frozenset(OFFSET_QUIRKS)
+    problems = robustness_problems(carrier, shipment, now, exp, outcome, batched)
+    assert not problems, "\n".join([*problems, describe(outcome)])
+    # No carrier gives an instant once the offsets are gone, the wrong ones included.
+    assert Anomaly.missing_offsets in outcome.anomalies

@@ -162,6 +162,7 @@ def distort_v3r2(
       go.
     * wrong_offsets: ``eventTimestamp`` keeps its local wall time under the wrong offset and
       ``GMTOffset`` says the same (see ``WRONG_OFFSET_V3R2``); ``GMTTimestamp`` stays right.
+      With missing_offsets no offset is left to get wrong: the scan stays offset-less.
     * unknown_codes, empty_events: as in :func:`distort_detail`.
     * missing_optional_fields: scans without place or signer fields, and no
       ``deliveryDateExpectation`` or ``servicesEligibility`` objects (all optional [spec];
@@ -178,6 +179,7 @@ def distort_v3r2(
             event["eventTimestamp"] = local
             event.pop("GMTTimestamp", None)
             event.pop("GMTOffset", None)
+            offset = ""  # nothing left for wrong_offsets to change (as in 3.0)
         if "wrong_offsets" in wanted and offset:
             wrong = _wrong(offset, WRONG_OFFSET_V3, WRONG_OFFSET_V3_ALT)
             event["eventTimestamp"] = local + wrong
