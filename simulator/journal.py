@@ -84,11 +84,15 @@ class Entry:
     described: bool = False
 
     def header(self, name: str) -> str | None:
-        """A request header's value (first one), by lower-case name."""
+        """A request header's value (first one), by lower-case name, as UTF-8 text (None
+        for one that is not: it names no tenant, see simulator.inputs)."""
         key = name.encode()
         for k, v in self.headers:
             if k == key:
-                return v.decode("latin-1")
+                try:
+                    return v.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
         return None
 
     def to_json(self) -> dict[str, Any]:

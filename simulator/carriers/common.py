@@ -127,6 +127,15 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def tenant_header(scope: Scope) -> str | None:
+    """The ``X-Carriersim-Tenant`` header as UTF-8 text, as the admin API reads it (None
+    without one). Never Latin-1, Starlette's reading of headers: that would make the tenant
+    "é" a carrier names another tenant than the admin API's "é". Bytes that are not UTF-8
+    raise :class:`~simulator.inputs.InputError` (:func:`simulator.inputs.admit` refuses
+    them before any route runs)."""
+    return inputs.header(scope, TENANT_HEADER_KEY)
+
+
 def tenant_for(request: Request, credential: str) -> str:
     """The tenant a request names: the path prefix's, else the header's, else the credential.
 
@@ -135,7 +144,7 @@ def tenant_for(request: Request, credential: str) -> str:
     :class:`~simulator.inputs.InputError` otherwise, answered in the carrier's envelope.
     No name at all (a request without credentials) is the empty tenant.
     """
-    named = path_tenant(request.scope) or request.headers.get(TENANT_HEADER) or credential
+    named = path_tenant(request.scope) or tenant_header(request.scope) or credential
     return inputs.tenant("tenant", named) if named else ""
 
 
@@ -154,7 +163,7 @@ def tenant_mismatch(request: Request, claims: Claims) -> str | None:
     if named is not None:
         how = f"the path prefix /t/{named}"
     else:
-        named = header(request.scope, TENANT_HEADER_KEY)
+        named = tenant_header(request.scope)
         how = f"the {TENANT_HEADER_NAME} header"
     if named is None or named == claims.tenant:
         return None
@@ -191,4 +200,7 @@ def bearer_tenant(
     try:
         return tokens.decode(bearer(authorization), carrier).tenant
     except TokenError:
-        return request.headers.get(TENANT_HEADER) or ""
+        try:
+            return tenant_header(request.scope) or ""
+        except inputs.InputError:
+            return ""

@@ -34,6 +34,7 @@ _FULL_DATA_SERVICES = frozenset({"parcel-de", "parcel-nl"})
 
 API_KEY_HEADER = "dhl-api-key"
 """``DHL-API-Key`` [spec: securitySchemes.ApiKeyAuth]; header names are case-insensitive."""
+_API_KEY_HEADER = API_KEY_HEADER.encode()
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -83,6 +84,21 @@ DEFAULT_LIMIT = 5  # [spec] parameter defaults
 # --------------------------------------------------------------------------------------------
 # Auth
 # --------------------------------------------------------------------------------------------
+
+
+def api_key(scope: Scope) -> str | None:
+    """The ``DHL-API-Key`` header (the first one) as UTF-8 text; None without one, and for a
+    key that is not UTF-8. DHL issues ASCII keys: bytes that are no text are no key of
+    theirs, so they get the 401 a missing or unknown key gets (NOTES §4.2), never a tenant
+    named by their Latin-1 reading."""
+    for name, value in scope["headers"]:
+        if name == _API_KEY_HEADER:
+            try:
+                key: str = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            return key
+    return None
 
 
 def key_accepted(sim: Simulation, key: str | None) -> bool:
@@ -259,7 +275,7 @@ def routes(sim: Simulation) -> list[Route]:
         return not_found(sim, number, tenant, now)
 
     async def track(request: Request) -> Response:
-        key = request.headers.get(API_KEY_HEADER)
+        key = api_key(request.scope)
         if not key_accepted(sim, key):
             return _problem(_UNAUTHORIZED_BODY, 401)
         tenant = tenant_for(request, key or "")
@@ -348,21 +364,21 @@ def error_response(
     return _problem(body, status, headers)
 
 
-_TENANT_HEADER, _API_KEY_HEADER = TENANT_HEADER.encode(), API_KEY_HEADER.encode()
+_TENANT_HEADER = TENANT_HEADER.encode()
 
 
 def replay_credential(scope: Scope) -> tuple[str, str | None] | None:
     """What a clean tracking answer depends on besides the URL and the clock: the API key
     and the tenant header, which names the tenant (simulator/replay.py). None: never
     replay."""
-    key = header(scope, _API_KEY_HEADER)
+    key = api_key(scope)
     return None if key is None else (key, header(scope, _TENANT_HEADER))
 
 
 async def describe(request: Request) -> tuple[str, tuple[str, ...]]:
     """(tenant, tracking numbers) of a request, best effort, never raising."""
     try:
-        tenant = tenant_for(request, request.headers.get(API_KEY_HEADER) or "")
+        tenant = tenant_for(request, api_key(request.scope) or "")
         try:
             query = parse_query(query_pairs(request.scope["query_string"]))
         except BadQuery:

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from simulator import numbers
 from simulator.carriers.common import dumps, json_body, raw, tenant_for
 from simulator.carriers.contract import TokenSource
-from simulator.carriers.dhl.api import API_KEY_HEADER, PROBLEM_JSON, UNAUTHORIZED, key_accepted
+from simulator.carriers.dhl.api import PROBLEM_JSON, UNAUTHORIZED, api_key, key_accepted
 from simulator.carriers.dhl.codes import NAME
 from simulator.carriers.dhl.render import render_shipment, service_of, text_for
 from simulator.engine import Simulation
@@ -146,7 +146,7 @@ def routes(sim: Simulation) -> list[Route]:
     """Subscription create, list, read, delete and activate."""
 
     def tenant(request: Request) -> str | Response:
-        key = request.headers.get(API_KEY_HEADER)
+        key = api_key(request.scope)
         if not key_accepted(sim, key):
             return _problem(401, str(UNAUTHORIZED["title"]), str(UNAUTHORIZED["detail"]))
         return tenant_for(request, key or "")
