@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -103,7 +102,7 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error; non-ASCII text), or not UTF-8 inside
         return None
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id:

@@ -8,6 +8,7 @@ socket: the in-process test client re-encodes header bytes before the app sees t
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import httpx
@@ -76,3 +77,25 @@ def test_a_dhl_key_that_is_not_utf8_gets_dhls_401(
     assert sim.store.tenants() == []
     journaled = client.get("/__admin/requests", params={"carrier": "dhl"}).json()
     assert {e["tenant"] for e in journaled} == {""}
+
+
+def test_ups_basic_credentials_that_are_not_ascii_get_the_ups_401(
+    served: tuple[Simulation, httpx.Client],
+) -> None:
+    """Base64 is ASCII: other characters are a malformed credential, not a server error."""
+    _, client = served
+    for authorization in [
+        b"Basic \xe9\xe9",
+        "Basic é".encode(),
+        b"Basic " + base64.b64encode(b"\xe9:s"),
+    ]:
+        r = client.post(
+            "/security/v1/oauth/token",
+            headers={"Authorization": authorization},
+            data={"grant_type": "client_credentials"},
+        )
+        assert r.status_code == 401, (authorization, r.text)
+        assert r.json()["response"]["errors"][0]["code"] == "10401"
+    # The journal's reading of a stray request's credential survives them as well.
+    client.get("/security/v1/nowhere", headers={"Authorization": b"Basic \xe9\xe9"})
+    assert client.get("/__admin/requests/unmatched").status_code == 200
